@@ -1,0 +1,176 @@
+"""The client settings schema: ``inventories/<client>/group_vars/all/maintenance.yml``.
+
+The file holds one top-level variable, ``maintenance``, so the same settings are visible to
+the runner (validated here) and to the roles (as an ordinary inventory variable).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from croniter import croniter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+CONTROL_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
+NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+
+
+class Mode(StrEnum):
+    AUDIT = "audit"
+    REMEDIATE = "remediate"
+
+
+class SlaTier(StrEnum):
+    BASIC = "basic"
+    STANDARD = "standard"
+    PREMIUM = "premium"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Contact(_Strict):
+    name: str = Field(min_length=1)
+    email: EmailStr | None = None
+    phone: str | None = None
+    role: str = "primary"
+
+
+class Waiver(_Strict):
+    """An accepted exception: applied when reading, so an expired one shows the failure again."""
+
+    control: str = Field(pattern=CONTROL_ID)
+    hosts: str = Field(default="*", min_length=1, description="fnmatch pattern of inventory host names")
+    owner: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    expires: date | None = None
+
+
+class Window(_Strict):
+    """How long a schedule's window stays open after each occurrence starts."""
+
+    duration_minutes: int | None = Field(default=None, ge=15, le=24 * 60)
+    end: time | None = None
+    min_run_minutes: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _one_length(self) -> Window:
+        if (self.duration_minutes is None) == (self.end is None):
+            raise ValueError("give exactly one of duration_minutes or end")
+        return self
+
+
+class HolidayCalendar(_Strict):
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = None
+
+
+class Blackout(_Strict):
+    dates: list[date] = Field(default_factory=list)
+    holidays: HolidayCalendar | None = None
+    on_holiday: str = Field(default="skip", pattern=r"^(skip|next_day)$")
+
+
+class Schedule(_Strict):
+    name: str = Field(pattern=NAME)
+    cron: str = Field(description="five-field cron expression, evaluated in the client's time zone")
+    roles: list[str] = Field(min_length=1)
+    mode: Mode = Mode.AUDIT
+    window: Window
+    enabled: bool = True
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"not a valid five-field cron expression: {value!r}")
+        return value
+
+
+class ClientSettings(_Strict):
+    """Everything the runner needs to know about one client besides its hosts."""
+
+    display_name: str = Field(min_length=1)
+    timezone: str
+    sla_tier: SlaTier = SlaTier.STANDARD
+    contacts: list[Contact] = Field(min_length=1)
+    modes_allowed: list[Mode] = Field(default_factory=lambda: [Mode.AUDIT])
+    roles: dict[str, list[str]] = Field(
+        min_length=1, description="role name -> inventory groups (or host patterns) it runs on"
+    )
+    thresholds: dict[str, dict[str, Annotated[Any, Field()]]] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list)
+    blackout: Blackout = Field(default_factory=Blackout)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = [z for z in available_timezones() if z.lower().endswith(value.lower().split("/")[-1])]
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"unknown IANA time zone {value!r}{hint}") from None
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: dict[str, list[str]], info: ValidationInfo) -> dict[str, list[str]]:
+        known = (info.context or {}).get("known_roles")
+        if known is not None:
+            for role in value:
+                if role not in known:
+                    raise ValueError(f"unknown role {role!r}; known roles: {', '.join(sorted(known))}")
+        for role, groups in value.items():
+            if not groups:
+                raise ValueError(f"role {role!r} lists no groups")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _threshold_roles(
+        cls, value: dict[str, dict[str, Any]], info: ValidationInfo
+    ) -> dict[str, dict[str, Any]]:
+        known = (info.context or {}).get("known_roles")
+        if known is not None:
+            for role in value:
+                if role not in known:
+                    raise ValueError(f"thresholds for unknown role {role!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _schedules(self) -> ClientSettings:
+        names = [s.name for s in self.schedules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"schedule names must be unique: {', '.join(dupes)}")
+        for schedule in self.schedules:
+            missing = [r for r in schedule.roles if r not in self.roles]
+            if missing:
+                raise ValueError(
+                    f"schedule {schedule.name!r} runs roles not assigned to any group: {', '.join(missing)}"
+                )
+            if schedule.mode not in self.modes_allowed:
+                raise ValueError(
+                    f"schedule {schedule.name!r} uses mode {schedule.mode.value!r}, "
+                    f"not in modes_allowed {[m.value for m in self.modes_allowed]}"
+                )
+        return self
+
+
+def slug_ok(name: str) -> bool:
+    return re.fullmatch(NAME, name) is not None

@@ -1,0 +1,84 @@
+"""Shared fixtures: a private MAINT_VAR and ledger per test, and client inventories on disk."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+
+BASE_SETTINGS: dict[str, Any] = {
+    "display_name": "Test client",
+    "timezone": "Europe/Madrid",
+    "contacts": [{"name": "Tech", "email": "tech@example.com"}],
+    "roles": {"linux_health": ["linux"]},
+    "waivers": [],
+}
+
+BASE_HOSTS: dict[str, Any] = {
+    "all": {
+        "children": {
+            "linux": {
+                "hosts": {
+                    "localhost": {
+                        "ansible_connection": "local",
+                        "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+@pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own var/ (ledger, runs, locks); nothing touches the checkout's var/."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("MAINT_VAR", str(var))
+    monkeypatch.setenv("MAINT_DB_URL", f"sqlite:///{var / 'ledger.db'}")
+    monkeypatch.delenv("MAINT_INVENTORIES", raising=False)
+    monkeypatch.setenv("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
+    yield var
+
+
+MakeClient = Callable[..., Path]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeClient:
+    """Write ``inventories/<name>/`` under tmp_path and point MAINT_INVENTORIES at it."""
+    base = tmp_path / "inventories"
+    base.mkdir(exist_ok=True)
+    monkeypatch.setenv("MAINT_INVENTORIES", str(base))
+
+    def make(
+        name: str = "acme",
+        settings: dict[str, Any] | None = None,
+        hosts: dict[str, Any] | None = None,
+        raw_settings: str | None = None,
+    ) -> Path:
+        root = base / name
+        (root / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
+        (root / "hosts.yml").write_text(
+            yaml.safe_dump(hosts if hosts is not None else copy.deepcopy(BASE_HOSTS))
+        )
+        settings_file = root / "group_vars" / "all" / "maintenance.yml"
+        if raw_settings is not None:
+            settings_file.write_text(raw_settings)
+        else:
+            data = settings if settings is not None else copy.deepcopy(BASE_SETTINGS)
+            settings_file.write_text(yaml.safe_dump({"maintenance": data}, sort_keys=False))
+        return root
+
+    return make
+
+
+def env_without_secrets() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items()}
