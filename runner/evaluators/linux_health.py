@@ -1,0 +1,555 @@
+"""Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-06.
+
+The raw data is the module's ``linux_health`` key (a saved whole module result is unwrapped). Each probe in
+it says ``available: false`` and why when it could not run; such a control is ``not_checked`` with that
+reason, never ``pass``. Data of the wrong shape raises :class:`EvaluatorError` naming the field.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from runner.evaluators import EvaluatorError, evaluator
+from runner.results import Control, Domain, Finding, Severity, Status
+
+KIND = "linux_health"
+SCHEMA = 1
+_SECONDS_PER_DAY = 86400
+
+FS_SPACE = Control(
+    control="HEALTH-LNX-01",
+    title="Filesystems have free space",
+    domain=Domain.HEALTH,
+    severity=Severity.HIGH,
+    remediation=(
+        "Find what grew with `du -xh --max-depth=2 MOUNT | sort -h | tail -20`; clear package caches "
+        "(`apt-get clean` / `dnf clean all`), vacuum the journal (`journalctl --vacuum-size=500M`), "
+        "rotate or compress old logs, remove old kernels (`apt autoremove` / `dnf remove --oldinstallonly`), "
+        "or grow the volume. A full root or /var filesystem stops logging, databases and package updates."
+    ),
+)
+FS_INODES = Control(
+    control="HEALTH-LNX-02",
+    title="Filesystems have free inodes",
+    domain=Domain.HEALTH,
+    severity=Severity.HIGH,
+    remediation=(
+        "Find the directory holding millions of small files: "
+        "`find MOUNT -xdev -type f | cut -d/ -f2-4 | sort | uniq -c | sort -n | tail`. Usual culprits are "
+        "session or cache directories, mail queues and unpurged temp files; delete them or add a cleanup "
+        "job. Inodes cannot be added to ext4 without recreating the filesystem."
+    ),
+)
+REBOOT = Control(
+    control="HEALTH-LNX-03",
+    title="No reboot is pending",
+    domain=Domain.HEALTH,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Reboot the host inside the client's maintenance window so the installed kernel and library "
+        "updates take effect (the patching role's remediate mode does this). Where a reboot must wait, "
+        "restart the affected services (`needrestart -r l` on Debian/Ubuntu, `needs-restarting -s` on RHEL)."
+    ),
+)
+FAILED_UNITS = Control(
+    control="HEALTH-LNX-04",
+    title="No failed systemd units",
+    domain=Domain.HEALTH,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "For each unit: `systemctl status UNIT` and `journalctl -u UNIT -b` to see why it failed; fix the "
+        "cause and `systemctl restart UNIT`. If the unit is obsolete, `systemctl disable UNIT` and clear it "
+        "with `systemctl reset-failed UNIT`."
+    ),
+)
+TIME_SYNC = Control(
+    control="HEALTH-LNX-05",
+    title="System clock is synchronised",
+    domain=Domain.HEALTH,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Run one time service and let it reach a server: `systemctl enable --now chronyd` (RHEL family) "
+        "or `systemctl enable --now systemd-timesyncd` / chrony (Debian/Ubuntu); check with "
+        "`chronyc sources -v` or `timedatectl timesync-status`. Allow UDP 123 outbound or point it at the "
+        "client's domain controller. A clock off by more than 5 minutes breaks Kerberos/AD logons and TLS."
+    ),
+)
+UPTIME = Control(
+    control="HEALTH-LNX-06",
+    title="Host has been rebooted recently",
+    domain=Domain.HEALTH,
+    severity=Severity.LOW,
+    remediation=(
+        "Reboot in the next maintenance window: kernel and library updates installed since the last boot "
+        "are not in effect until then. A host that must stay up for months needs live patching "
+        "(kpatch / Canonical Livepatch) or a documented waiver."
+    ),
+)
+CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, REBOOT, FAILED_UNITS, TIME_SYNC, UPTIME)
+CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+
+#: threshold names are the role variables without the ``linux_health_`` prefix
+DEFAULTS: Mapping[str, Any] = {
+    "fs_warn_pct": 80,
+    "fs_fail_pct": 90,
+    "inode_warn_pct": 80,
+    "inode_fail_pct": 90,
+    "fs_exclude_mounts": (),
+    "fs_exclude_fstypes": (),
+    "failed_units_ignore": (),
+    "uptime_warn_days": 90,
+    "skip_controls": (),
+}
+
+
+# ---------------------------------------------------------------- thresholds
+
+
+class Thresholds(BaseModel):
+    """The evaluator's settings, checked before anything is judged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    fs_warn_pct: StrictInt = Field(ge=0, le=100)
+    fs_fail_pct: StrictInt = Field(ge=0, le=100)
+    inode_warn_pct: StrictInt = Field(ge=0, le=100)
+    inode_fail_pct: StrictInt = Field(ge=0, le=100)
+    fs_exclude_mounts: list[StrictStr]
+    fs_exclude_fstypes: list[StrictStr]
+    failed_units_ignore: list[StrictStr]
+    uptime_warn_days: StrictInt = Field(ge=0)
+    skip_controls: list[StrictStr]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.fs_warn_pct > self.fs_fail_pct:
+            raise ValueError(f"fs_warn_pct ({self.fs_warn_pct}) is above fs_fail_pct ({self.fs_fail_pct})")
+        if self.inode_warn_pct > self.inode_fail_pct:
+            raise ValueError(
+                f"inode_warn_pct ({self.inode_warn_pct}) is above inode_fail_pct ({self.inode_fail_pct})"
+            )
+        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
+        if unknown:
+            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        return self
+
+
+# ---------------------------------------------------------------- raw data shape
+
+
+class _Raw(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+class _Probe(_Raw):
+    available: bool
+    reason: str = ""
+
+
+class _Uptime(_Probe):
+    seconds: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.available and self.seconds is None:
+            raise ValueError("'seconds' is required when available is true")
+        return self
+
+
+class _Filesystem(_Raw):
+    mount: str
+    device: str = ""
+    fstype: str
+    readonly: bool = False
+    network: bool = False
+    size_bytes: NonNegativeInt | None = None
+    used_bytes: NonNegativeInt | None = None
+    avail_bytes: NonNegativeInt | None = None
+    inodes_total: NonNegativeInt | None = None
+    inodes_used: NonNegativeInt | None = None
+    other_mounts: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.error is None:
+            missing = [
+                name
+                for name in ("size_bytes", "used_bytes", "avail_bytes", "inodes_total", "inodes_used")
+                if getattr(self, name) is None
+            ]
+            if missing:
+                raise ValueError(f"{self.mount}: {', '.join(missing)} required unless 'error' is set")
+        return self
+
+
+class _Filesystems(_Probe):
+    items: list[_Filesystem] = Field(default_factory=list)
+
+
+class _FlagFile(_Probe):
+    path: str = ""
+    present: bool = False
+    packages: list[str] = Field(default_factory=list)
+
+
+class _NeedsRestarting(_Probe):
+    reboot_required: bool = False
+    packages: list[str] = Field(default_factory=list)
+
+
+class _KernelState(_Probe):
+    running: str = ""
+    newest: str = ""
+    installed: list[str] = Field(default_factory=list)
+    newer_installed: bool = False
+
+
+class _Reboot(_Raw):
+    flag_file: _FlagFile
+    needs_restarting: _NeedsRestarting
+    kernel: _KernelState
+
+
+class _Unit(_Raw):
+    unit: str
+    load: str = ""
+    active: str = ""
+    sub: str = ""
+    description: str = ""
+
+
+class _Systemd(_Probe):
+    system_state: str = ""
+    failed_units: list[_Unit] = Field(default_factory=list)
+
+
+class _TimeSync(_Probe):
+    synchronized: bool | None = None
+    source: str = ""
+    ntp_service: str = ""
+    chronyc: dict[str, Any] = Field(default_factory=dict)
+    kernel: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.available and self.synchronized is None:
+            raise ValueError("'synchronized' is required when available is true")
+        return self
+
+
+class _Health(_Raw):
+    schema_version: StrictInt = Field(alias="schema")
+    hostname: str
+    kernel: str
+    uptime: _Uptime
+    filesystems: _Filesystems
+    reboot: _Reboot
+    systemd: _Systemd
+    time_sync: _TimeSync
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_raw(raw: Any) -> _Health:
+    """Check the shape of the raw module output; unwrap a whole saved module result."""
+    if isinstance(raw, Mapping) and "filesystems" not in raw and isinstance(raw.get(KIND), Mapping):
+        raw = raw[KIND]
+    if not isinstance(raw, Mapping):
+        raise EvaluatorError(
+            f"{KIND}: raw data must be a mapping (the linux_health_facts module's 'linux_health' key), "
+            f"got {type(raw).__name__}"
+        )
+    try:
+        health = _Health.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: raw data has the wrong shape: {_describe(exc)}") from exc
+    if health.schema_version != SCHEMA:
+        raise EvaluatorError(
+            f"{KIND}: raw data schema {health.schema_version} is not supported (expected {SCHEMA}); "
+            "update the collector and the runner together"
+        )
+    return health
+
+
+def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
+    try:
+        return Thresholds.model_validate(dict(thresholds))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: invalid thresholds: {_describe(exc)}") from exc
+
+
+# ---------------------------------------------------------------- judgements
+
+
+def _not_checked(control: Control, reason: str) -> Finding:
+    return control.finding(
+        Status.NOT_CHECKED,
+        {"reason": reason},
+        remediation=(
+            f"Could not check: {reason}. Fix the cause if this host should support the check; if it never "
+            f"can (a container without systemd, for instance), waive {control.control} for this host."
+        ),
+    )
+
+
+def _pct(used: int, free: int) -> int:
+    """Percent used rounded up, as ``df`` shows it (reserved blocks count as unavailable)."""
+    total = used + free
+    return 0 if total == 0 else -(-used * 100 // total)
+
+
+def _excluded(fs: _Filesystem, th: Thresholds) -> str | None:
+    if fs.readonly:
+        return "read-only"
+    if fs.fstype in th.fs_exclude_fstypes:
+        return f"fstype {fs.fstype} excluded"
+    for pattern in th.fs_exclude_mounts:
+        if fnmatch.fnmatchcase(fs.mount, pattern):
+            return f"mount matches {pattern!r}"
+    return None
+
+
+def _judge_usage(
+    control: Control,
+    probe: _Filesystems,
+    th: Thresholds,
+    *,
+    inodes: bool,
+) -> Finding:
+    if not probe.available:
+        return _not_checked(control, probe.reason)
+    warn_pct, fail_pct = (
+        (th.inode_warn_pct, th.inode_fail_pct) if inodes else (th.fs_warn_pct, th.fs_fail_pct)
+    )
+    measured: list[dict[str, Any]] = []
+    excluded: list[dict[str, str]] = []
+    unreadable: list[dict[str, str]] = []
+    for fs in probe.items:
+        why = _excluded(fs, th)
+        if why is not None:
+            excluded.append({"mount": fs.mount, "reason": why})
+            continue
+        if fs.error is not None:
+            unreadable.append({"mount": fs.mount, "fstype": fs.fstype, "error": fs.error})
+            continue
+        if inodes:
+            total, used = fs.inodes_total or 0, fs.inodes_used or 0
+            if total == 0:  # btrfs, vfat and others allocate inodes dynamically
+                excluded.append({"mount": fs.mount, "reason": "no fixed inode table"})
+                continue
+            measured.append(
+                {
+                    "mount": fs.mount,
+                    "fstype": fs.fstype,
+                    "used_pct": _pct(used, max(total - used, 0)),
+                    "free_inodes": max(total - used, 0),
+                    "inodes_total": total,
+                }
+            )
+        else:
+            used, avail = fs.used_bytes or 0, fs.avail_bytes or 0
+            if used + avail == 0:
+                excluded.append({"mount": fs.mount, "reason": "size 0"})
+                continue
+            measured.append(
+                {
+                    "mount": fs.mount,
+                    "fstype": fs.fstype,
+                    "used_pct": _pct(used, avail),
+                    "free_bytes": avail,
+                    "size_bytes": fs.size_bytes or 0,
+                }
+            )
+    if not measured and not unreadable:
+        return _not_checked(control, "no filesystem left to check after exclusions")
+
+    measured.sort(key=lambda m: (-m["used_pct"], m["mount"]))
+    offending = [m for m in measured if m["used_pct"] >= warn_pct]
+    failing = [m for m in offending if m["used_pct"] >= fail_pct]
+    evidence: dict[str, Any] = {
+        "warn_pct": warn_pct,
+        "fail_pct": fail_pct,
+        "checked": len(measured),
+        "offending": offending,
+    }
+    if measured:
+        evidence["fullest"] = {"mount": measured[0]["mount"], "used_pct": measured[0]["used_pct"]}
+    if unreadable:
+        evidence["unreadable"] = unreadable
+    if excluded:
+        evidence["excluded"] = excluded
+
+    what = "inodes" if inodes else "space"
+    if failing:
+        mounts = ", ".join(f"{m['mount']} ({m['used_pct']}%)" for m in failing)
+        note = f"{mounts} at or above {fail_pct}% {what} used"
+        warning = [m for m in offending if m not in failing]
+        if warning:
+            note += "; " + ", ".join(f"{m['mount']} ({m['used_pct']}%)" for m in warning)
+            note += f" at or above {warn_pct}%"
+        if unreadable:
+            note += "; could not measure " + ", ".join(u["mount"] for u in unreadable)
+        return control.finding(Status.FAIL, evidence, remediation=f"{note}. {control.remediation}")
+    if offending or unreadable:
+        notes = []
+        if offending:
+            mounts = ", ".join(f"{m['mount']} ({m['used_pct']}%)" for m in offending)
+            notes.append(f"{mounts} at or above {warn_pct}% {what} used.")
+        if unreadable:
+            mounts = ", ".join(u["mount"] for u in unreadable)
+            notes.append(
+                f"Could not measure {mounts}: check the mount (`stat -f MOUNT`); a hung network mount needs "
+                "its server fixed or `umount -l`."
+            )
+        return control.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.MEDIUM,
+            remediation=" ".join([*notes, control.remediation]),
+        )
+    return control.finding(Status.PASS, evidence, remediation="")
+
+
+def _judge_reboot(reboot: _Reboot) -> Finding:
+    sources: dict[str, _Probe] = {
+        "flag_file": reboot.flag_file,
+        "needs_restarting": reboot.needs_restarting,
+        "kernel": reboot.kernel,
+    }
+    checked = [name for name, probe in sources.items() if probe.available]
+    unavailable = {name: probe.reason for name, probe in sources.items() if not probe.available}
+    if not checked:
+        return _not_checked(REBOOT, "; ".join(f"{name}: {why}" for name, why in unavailable.items()))
+
+    reasons: list[str] = []
+    packages: list[str] = []
+    if reboot.flag_file.available and reboot.flag_file.present:
+        reasons.append(f"{reboot.flag_file.path or 'reboot-required'} is present")
+        packages.extend(reboot.flag_file.packages)
+    if reboot.needs_restarting.available and reboot.needs_restarting.reboot_required:
+        reasons.append("needs-restarting -r: core libraries or services were updated since boot")
+        packages.extend(reboot.needs_restarting.packages)
+    kernel = reboot.kernel
+    if kernel.available and kernel.newer_installed:
+        reasons.append(f"newer kernel {kernel.newest} installed, running {kernel.running}")
+
+    evidence: dict[str, Any] = {"checked": checked}
+    if kernel.available:
+        evidence["running_kernel"] = kernel.running
+        evidence["newest_kernel"] = kernel.newest
+    if unavailable:
+        evidence["unavailable"] = unavailable
+    if reasons:
+        evidence["reasons"] = reasons
+        evidence["packages"] = sorted(set(packages))
+        return REBOOT.finding(Status.FAIL, evidence)
+    return REBOOT.finding(Status.PASS, evidence, remediation="")
+
+
+def _judge_units(systemd: _Systemd, th: Thresholds) -> Finding:
+    if not systemd.available:
+        return _not_checked(FAILED_UNITS, systemd.reason)
+    names = [u.unit for u in systemd.failed_units]
+    ignored = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in th.failed_units_ignore)]
+    failed = [n for n in names if n not in ignored]
+    evidence: dict[str, Any] = {"failed_units": failed, "count": len(failed)}
+    if systemd.system_state:
+        evidence["system_state"] = systemd.system_state
+    if ignored:
+        evidence["ignored"] = ignored
+    if failed:
+        return FAILED_UNITS.finding(
+            Status.FAIL, evidence, remediation=f"Failed: {', '.join(failed)}. {FAILED_UNITS.remediation}"
+        )
+    return FAILED_UNITS.finding(Status.PASS, evidence, remediation="")
+
+
+def _judge_time(sync: _TimeSync) -> Finding:
+    if not sync.available:
+        return _not_checked(TIME_SYNC, sync.reason)
+    evidence: dict[str, Any] = {
+        "synchronized": sync.synchronized,
+        "source": sync.source,
+        "ntp_service": sync.ntp_service or None,
+    }
+    if sync.chronyc.get("available"):
+        for key in ("leap_status", "reference", "stratum", "offset_seconds"):
+            if key in sync.chronyc:
+                evidence[key] = sync.chronyc[key]
+    if sync.kernel.get("available") and "maxerror_us" in sync.kernel:
+        evidence["kernel_maxerror_us"] = sync.kernel["maxerror_us"]
+    if sync.synchronized:
+        return TIME_SYNC.finding(Status.PASS, evidence, remediation="")
+    prefix = (
+        "No time service answered (chronyd, systemd-timedated); in a container the host's clock is the "
+        "one to fix. "
+        if not sync.ntp_service
+        else ""
+    )
+    return TIME_SYNC.finding(Status.FAIL, evidence, remediation=prefix + TIME_SYNC.remediation)
+
+
+def _judge_uptime(uptime: _Uptime, th: Thresholds, kernel: str) -> Finding:
+    if not uptime.available or uptime.seconds is None:
+        return _not_checked(UPTIME, uptime.reason or "uptime unknown")
+    days = round(uptime.seconds / _SECONDS_PER_DAY, 1)
+    evidence: dict[str, Any] = {
+        "uptime_days": days,
+        "warn_days": th.uptime_warn_days,
+        "running_kernel": kernel,
+    }
+    if uptime.seconds > th.uptime_warn_days * _SECONDS_PER_DAY:
+        return UPTIME.finding(Status.WARN, evidence)
+    return UPTIME.finding(Status.PASS, evidence, remediation="")
+
+
+@evaluator(KIND, role="linux_health", controls=CONTROLS, defaults=DEFAULTS)
+def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """Linux host health: disk space, inodes, pending reboot, failed units, time sync, uptime."""
+    th = parse_thresholds(thresholds)
+    health = parse_raw(raw)
+    findings = [
+        _judge_usage(FS_SPACE, health.filesystems, th, inodes=False),
+        _judge_usage(FS_INODES, health.filesystems, th, inodes=True),
+        _judge_reboot(health.reboot),
+        _judge_units(health.systemd, th),
+        _judge_time(health.time_sync),
+        _judge_uptime(health.uptime, th, health.kernel),
+    ]
+    return [_skip(f, th.skip_controls) for f in findings]
+
+
+def _skip(finding: Finding, skip: Sequence[str]) -> Finding:
+    if finding.control not in skip:
+        return finding
+    control = next(c for c in CONTROLS if c.control == finding.control)
+    return control.finding(
+        Status.NOT_CHECKED,
+        {"reason": "disabled by configuration (linux_health skip_controls)"},
+        remediation=(
+            f"To check it again, remove {control.control} from skip_controls "
+            "(maintenance.thresholds.linux_health or linux_health_skip_controls)."
+        ),
+    )

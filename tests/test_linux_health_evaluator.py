@@ -1,0 +1,173 @@
+"""The linux_health evaluator judged on recorded real output and edge cases derived from it.
+
+Cases are data: tests/data/linux_health/cases.yml (file, thresholds, expected status and evidence per
+control); tests/data/linux_health/README.md says where each file came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner import evaluators
+from runner.evaluators import EvaluatorError
+from runner.evaluators.linux_health import CONTROL_IDS, DEFAULTS
+from runner.results import Domain, Status
+
+DATA = Path(__file__).parent / "data" / "linux_health"
+CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
+REAL = "real_debian12_container.json"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text())
+    return data
+
+
+def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
+    findings = evaluators.evaluate("linux_health", raw, thresholds)
+    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
+    return {f.control: f for f in findings}
+
+
+def test_every_case_file_is_used_and_documented() -> None:
+    files = {p.name for p in DATA.glob("*.json")}
+    assert files == {c["file"] for c in CASES}
+    readme = (DATA / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    got = judge(load(case["file"]), case.get("thresholds"))
+    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists all six controls"
+    for control, want in case["expect"].items():
+        want = {"status": want} if isinstance(want, str) else want
+        finding = got[control]
+        assert finding.domain is Domain.HEALTH
+        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
+        if "severity" in want:
+            assert finding.severity == want["severity"], control
+        for key, value in want.get("evidence", {}).items():
+            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
+            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
+        if finding.status in (Status.FAIL, Status.WARN, Status.NOT_CHECKED):
+            assert finding.remediation, f"{control}: a problem comes with a remediation"
+        if finding.status is Status.NOT_CHECKED:
+            assert finding.evidence["reason"], "not_checked always says why"
+
+
+def test_remediation_names_the_offending_mounts() -> None:
+    got = judge(load("disk_full.json"))
+    assert got["HEALTH-LNX-01"].remediation.startswith(
+        "/ (96%) at or above 90% space used; /dev/shm (83%) at or above 80%."
+    )
+    assert "du -xh" in got["HEALTH-LNX-01"].remediation
+    units = judge(load("failed_units.json"))["HEALTH-LNX-04"]
+    assert units.remediation.startswith("Failed: certbot-renew.service, nginx.service.")
+
+
+def test_whole_saved_module_result_is_unwrapped() -> None:
+    raw = {"changed": False, "linux_health": load(REAL)}
+    assert judge(raw)["HEALTH-LNX-04"].status is Status.NOT_CHECKED
+
+
+def test_unavailable_probe_never_passes() -> None:
+    raw = load("healthy_vm.json")
+    for probe in ("uptime", "filesystems", "systemd", "time_sync"):
+        broken = copy.deepcopy(raw)
+        broken[probe] = {"available": False, "reason": f"{probe} probe crashed: OSError: boom"}
+        got = judge(broken)
+        statuses = {c: f.status for c, f in got.items() if f.evidence.get("reason", "").startswith(probe)}
+        assert statuses, probe
+        assert set(statuses.values()) == {Status.NOT_CHECKED}
+
+
+def test_registry_entry() -> None:
+    ev = evaluators.get("linux_health")
+    assert ev.role == "linux_health"
+    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in range(1, 7)]
+    assert dict(ev.defaults) == dict(DEFAULTS)
+    assert [c.control for c in evaluators.controls_for_role("linux_health")] == list(CONTROL_IDS)
+
+
+def test_role_defaults_match_evaluator_defaults() -> None:
+    """The role's prefixed defaults are the evaluator's defaults: one source of truth per value."""
+    role_defaults = yaml.safe_load(
+        (Path(__file__).parents[1] / "roles/linux_health/defaults/main.yml").read_text()
+    )
+    for name, value in DEFAULTS.items():
+        assert role_defaults[f"linux_health_{name}"] == (list(value) if isinstance(value, tuple) else value)
+
+
+MALFORMED: list[tuple[str, Any, str]] = [
+    ("not a mapping", ["filesystems"], "raw data must be a mapping"),
+    ("probe missing", {k: v for k, v in load(REAL).items() if k != "systemd"}, "systemd: Field required"),
+    (
+        "size as text",
+        {
+            **load(REAL),
+            "filesystems": {
+                "available": True,
+                "items": [{**load(REAL)["filesystems"]["items"][0], "size_bytes": "270553174016"}],
+            },
+        },
+        "filesystems.items.0.size_bytes",
+    ),
+    (
+        "negative count",
+        {
+            **load(REAL),
+            "filesystems": {
+                "available": True,
+                "items": [{**load(REAL)["filesystems"]["items"][0], "used_bytes": -1}],
+            },
+        },
+        "filesystems.items.0.used_bytes",
+    ),
+    (
+        "counts missing without error",
+        {**load(REAL), "filesystems": {"available": True, "items": [{"mount": "/", "fstype": "ext4"}]}},
+        "size_bytes, used_bytes, avail_bytes, inodes_total, inodes_used required",
+    ),
+    ("available as text", {**load(REAL), "uptime": {"available": "yes", "seconds": 5.0}}, "uptime.available"),
+    ("uptime seconds missing", {**load(REAL), "uptime": {"available": True}}, "'seconds' is required"),
+    ("sync state missing", {**load(REAL), "time_sync": {"available": True}}, "'synchronized' is required"),
+    (
+        "units not a list",
+        {**load(REAL), "systemd": {"available": True, "failed_units": "nginx"}},
+        "systemd.failed_units",
+    ),
+    ("future schema", {**load(REAL), "schema": 2}, "schema 2 is not supported"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_raw_data_raises(raw: Any, message: str) -> None:
+    with pytest.raises(EvaluatorError, match=r"^linux_health: ") as exc:
+        evaluators.evaluate("linux_health", raw)
+    assert message in str(exc.value)
+
+
+BAD_THRESHOLDS: list[tuple[dict[str, Any], str]] = [
+    ({"fs_warn_percent": 85}, "fs_warn_percent: Extra inputs are not permitted"),
+    ({"fs_warn_pct": 95}, "fs_warn_pct (95) is above fs_fail_pct (90)"),
+    ({"inode_warn_pct": -1}, "inode_warn_pct: Input should be greater than or equal to 0"),
+    ({"fs_fail_pct": 101}, "fs_fail_pct: Input should be less than or equal to 100"),
+    ({"uptime_warn_days": True}, "uptime_warn_days: Input should be a valid integer"),
+    ({"skip_controls": ["HEALTH-LNX-07"]}, "skip_controls names unknown controls ['HEALTH-LNX-07']"),
+]
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"), BAD_THRESHOLDS, ids=[next(iter(t)) for t, _ in BAD_THRESHOLDS]
+)
+def test_invalid_thresholds_raise(thresholds: dict[str, Any], message: str) -> None:
+    with pytest.raises(EvaluatorError, match=r"^linux_health: invalid thresholds: ") as exc:
+        evaluators.evaluate("linux_health", load(REAL), thresholds)
+    assert message in str(exc.value)
