@@ -1,0 +1,97 @@
+"""What the ledger stores about runs, as passed in and as read back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MODES = frozenset({"audit", "remediate"})
+TRIGGERS = frozenset({"manual", "schedule", "demo"})
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCESSFUL = "successful"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+def _as_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class RunRecord(BaseModel):
+    """One run of a client's job, as it starts (the row is never updated afterwards)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str = Field(min_length=1)
+    client: str = Field(min_length=1)
+    mode: str  # "audit" | "remediate"
+    roles: list[str]
+    limit: str | None = None
+    ticket: str | None = None
+    reason: str | None = None
+    playbook: str = ""
+    artifact_dir: str = ""
+    trigger: str = "manual"  # manual | schedule | demo
+    requested_by: str = ""
+    started_at: datetime
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value not in MODES:
+            raise ValueError(f"mode must be one of {sorted(MODES)}, got {value!r}")
+        return value
+
+    @field_validator("trigger")
+    @classmethod
+    def _trigger(cls, value: str) -> str:
+        if value not in TRIGGERS:
+            raise ValueError(f"trigger must be one of {sorted(TRIGGERS)}, got {value!r}")
+        return value
+
+    @field_validator("started_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _as_utc(value)
+
+
+class RunInfo(RunRecord):
+    """A run as read back: its record plus the latest run event."""
+
+    status: RunStatus = RunStatus.RUNNING
+    finished_at: datetime | None = None
+    summary: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("finished_at")
+    @classmethod
+    def _utc_finished(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _as_utc(value)
+
+
+class BadRow(BaseModel):
+    """The first row of a client's chain that fails verification."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table: str
+    seq: int
+    row_id: str | int | None
+    reason: str
+
+
+class VerifyReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    client: str
+    rows: int
+    ok: bool
+    first_bad: BadRow | None = None

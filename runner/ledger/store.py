@@ -1,0 +1,666 @@
+"""The ledger: append-only, per-client hash-chained storage of runs and check results."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from runner.ledger import schema
+from runner.ledger.chain import (
+    GENESIS,
+    TABLE_KEY,
+    ChainRow,
+    Head,
+    canonical_json,
+    check_result_text,
+    row_hash,
+    walk,
+)
+from runner.ledger.models import RunInfo, RunRecord, RunStatus, VerifyReport
+from runner.paths import var_dir
+from runner.results import CheckResult, Status
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_S = 30
+#: keys per existence query (well under SQLite's 32766 and PostgreSQL's 65535 parameters)
+_KEY_CHUNK = 5000
+#: pg_advisory_xact_lock key serialising migrations of one database ("maint")
+_PG_MIGRATION_LOCK = 0x6D61696E74
+#: execution option asking the SQLite ``begin`` hook for BEGIN IMMEDIATE
+_WRITE = "ledger_write"
+
+cr = schema.check_results
+
+#: which of a run's result keys are stored already (one query per batch, on uq_check_results_run_key)
+_STORED_KEYS = sa.select(cr.c.result_key).where(
+    cr.c.run_id == sa.bindparam("run_id"), cr.c.result_key.in_(sa.bindparam("keys", expanding=True))
+)
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened, read or written; the message names the (masked) URL."""
+
+
+def default_url() -> str:
+    """``MAINT_DB_URL``, else the embedded SQLite file ``var/ledger.db`` under the project root."""
+    env = os.environ.get("MAINT_DB_URL")
+    if env:
+        return env
+    return f"sqlite:///{var_dir() / 'ledger.db'}"
+
+
+def _iso(value: datetime) -> str:
+    """Fixed-width ISO-8601 UTC text: sorts lexically in time order, hashes the same everywhere."""
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
+
+
+def _now() -> str:
+    return _iso(datetime.now(UTC))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Ledger:
+    """The compliance ledger at ``url`` (see :func:`default_url`); migrated to head on open."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or default_url()
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise LedgerError(f"invalid ledger URL: {exc}") from exc
+        #: the URL with any password masked, for messages and display
+        self.display_url = parsed.render_as_string(hide_password=True)
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        self._result_insert: tuple[str, bool, list[int]] | None = None
+        with self._errors("open"):
+            self._engine = self._create_engine(parsed)
+            try:
+                self._migrate()
+            except BaseException:
+                self._engine.dispose()
+                raise
+        log.debug("ledger open: %s", self.display_url)
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.display_url!r})"
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- connection set-up -------------------------------------------------------------
+
+    def _create_engine(self, url: sa.URL) -> Engine:
+        if not self._sqlite:
+            return sa.create_engine(url, pool_pre_ping=True)
+        database = url.database or ""
+        memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+        if memory:
+            engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"timeout": BUSY_TIMEOUT_S})
+        else:
+            _create_private_file(Path(database).expanduser())
+            engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+        _sqlite_hooks(engine, wal=not memory)
+        return engine
+
+    def _migrate(self) -> None:
+        """``alembic upgrade heads`` unless the schema is there already (the usual open: no write lock)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        with self._engine.connect() as conn:
+            if _revisions(conn) == heads:
+                return
+        with self._write() as conn:
+            if conn.dialect.name == "postgresql":  # one migrator at a time; SQLite has BEGIN IMMEDIATE
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+            log.info("migrating ledger %s to %s", self.display_url, ", ".join(sorted(heads)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "heads")  # domains add migrations on branches of 0001
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction: BEGIN IMMEDIATE on SQLite (writers for a file serialise)."""
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        """One read transaction that sees a single state of the database throughout."""
+        with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # READ COMMITTED would take a snapshot per statement
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():  # SQLite: a deferred (WAL) read transaction is one snapshot already
+                yield conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except LedgerError:
+            raise
+        except (SQLAlchemyError, OSError, ImportError, ValueError, CommandError) as exc:
+            cause: BaseException = exc
+            if isinstance(exc, DBAPIError) and exc.orig is not None:
+                cause = exc.orig  # the driver's message, without the SQL and its parameters
+            raise LedgerError(
+                f"ledger {self.display_url}: cannot {action}: {type(cause).__name__}: {cause}"
+            ) from exc
+
+    # -- chain heads ---------------------------------------------------------------------
+
+    def _lock_heads(self, conn: Connection, clients: set[str]) -> dict[str, Head]:
+        """Lock (PostgreSQL: FOR UPDATE) and read each client's chain head, creating missing ones."""
+        heads: dict[str, Head] = {}
+        for client in sorted(clients):  # one lock order: no deadlock between two multi-client batches
+            query = (
+                sa.select(schema.chain_heads.c.seq, schema.chain_heads.c.row_hash)
+                .where(schema.chain_heads.c.client == client)
+                .with_for_update()
+            )
+            row = conn.execute(query).first()
+            if row is None:
+                conn.execute(self._insert_head(conn, client))
+                row = conn.execute(query).one()
+            heads[client] = Head(int(row.seq), str(row.row_hash))
+        return heads
+
+    @staticmethod
+    def _insert_head(conn: Connection, client: str) -> sa.Executable:
+        values = {"client": client, "seq": 0, "row_hash": GENESIS}
+        if conn.dialect.name == "postgresql":
+            return postgresql.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
+        if conn.dialect.name == "sqlite":
+            return sqlite.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
+        return sa.insert(schema.chain_heads).values(values)
+
+    @staticmethod
+    def _move_heads(conn: Connection, before: Mapping[str, Head], after: Mapping[str, Head]) -> None:
+        heads = schema.chain_heads
+        for client, head in after.items():
+            if head != before[client]:
+                conn.execute(
+                    sa.update(heads)
+                    .where(heads.c.client == client)
+                    .values(seq=head.seq, row_hash=head.row_hash)
+                )
+
+    @staticmethod
+    def _chain(table: sa.Table, row: dict[str, Any], head: Head) -> Head:
+        """Give ``row`` (content columns, no seq) the next seq, its prev_hash and row_hash."""
+        seq = head.seq + 1
+        row["seq"] = seq
+        row[TABLE_KEY] = table.name
+        digest = row_hash(head.row_hash, row)
+        del row[TABLE_KEY]
+        row["prev_hash"] = head.row_hash
+        row["row_hash"] = digest
+        return Head(seq, digest)
+
+    # -- appending -----------------------------------------------------------------------
+
+    def start_run(self, run: RunRecord) -> None:
+        """Append the run's row; a run already stored is left as it is (re-ingest)."""
+        runs = schema.runs
+        with self._errors(f"start run {run.run_id}"), self._write() as conn:
+            head = self._lock_heads(conn, {run.client})[run.client]
+            stored = conn.execute(sa.select(runs.c.client).where(runs.c.run_id == run.run_id)).first()
+            if stored is not None:
+                if stored.client != run.client:
+                    raise LedgerError(
+                        f"ledger {self.display_url}: run {run.run_id} is already stored "
+                        f"for client {stored.client!r}, not {run.client!r}"
+                    )
+                log.debug("run %s already in the ledger", run.run_id)
+                return
+            row: dict[str, Any] = {
+                "run_id": run.run_id,
+                "client": run.client,
+                "mode": run.mode,
+                "roles": canonical_json(list(run.roles)),
+                "host_limit": run.limit,
+                "ticket": run.ticket,
+                "reason": run.reason,
+                "playbook": run.playbook,
+                "artifact_dir": run.artifact_dir,
+                "trigger": run.trigger,
+                "requested_by": run.requested_by,
+                "started_at": _iso(run.started_at),
+                "recorded_at": _now(),
+            }
+            new_head = self._chain(runs, row, head)
+            conn.execute(sa.insert(runs), [row])
+            self._move_heads(conn, {run.client: head}, {run.client: new_head})
+        log.info("run %s started for %s (%s)", run.run_id, run.client, run.mode)
+
+    def record(self, results: Sequence[tuple[str, CheckResult]]) -> int:
+        """Append the ``(result_key, result)`` pairs not yet stored for their run; return how many.
+
+        One transaction; a key repeated within ``results`` counts once (the first wins).
+        Every result's run must have been started (:meth:`start_run`) for the same client.
+        """
+        if not results:
+            return 0
+        pending: dict[tuple[str, str], CheckResult] = {}
+        for key, result in results:
+            pending.setdefault((result.run_id, key), result)
+        keys_by_run: dict[str, list[str]] = defaultdict(list)
+        for run_id, key in pending:
+            keys_by_run[run_id].append(key)
+        with self._errors("record check results"), self._write() as conn:
+            heads = self._lock_heads(conn, {result.client for result in pending.values()})
+            self._check_runs(conn, {key[0]: result.client for key, result in pending.items()})
+            for run_id, keys in keys_by_run.items():
+                for chunk in _chunks(keys, _KEY_CHUNK):
+                    for (key,) in conn.execute(_STORED_KEYS, {"run_id": run_id, "keys": chunk}):
+                        del pending[(run_id, key)]
+            if not pending:
+                return 0
+            rows, after = _result_rows(pending, heads)
+            self._insert_many(conn, rows)
+            self._move_heads(conn, heads, after)
+        log.debug("recorded %d check results", len(rows))
+        return len(rows)
+
+    def _insert_many(self, conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+        """executemany of ``_RESULT_INSERT`` tuples straight to the driver (no per-row SQLAlchemy work)."""
+        if self._result_insert is None:
+            compiled = sa.insert(cr).compile(dialect=conn.dialect, column_keys=list(_RESULT_INSERT))
+            names = list(compiled.positiontup or ()) if compiled.positional else list(compiled.params)
+            self._result_insert = (
+                compiled.string,
+                compiled.positional,
+                [_RESULT_INSERT.index(n) for n in names],
+            )
+        sql, positional, order = self._result_insert
+        params: Sequence[Any]
+        if not positional:
+            params = [{_RESULT_INSERT[i]: row[i] for i in order} for row in rows]
+        elif order != list(range(len(_RESULT_INSERT))):
+            params = [tuple(row[i] for i in order) for row in rows]
+        else:
+            params = rows
+        conn.exec_driver_sql(sql, params)
+
+    def _check_runs(self, conn: Connection, clients: Mapping[str, str]) -> None:
+        """Every run is stored, for the client its results name."""
+        runs = schema.runs
+        stored: dict[str, str] = {}
+        for chunk in _chunks(list(clients), _KEY_CHUNK):
+            query = sa.select(runs.c.run_id, runs.c.client).where(runs.c.run_id.in_(chunk))
+            stored.update((row.run_id, row.client) for row in conn.execute(query))
+        for run_id, client in clients.items():
+            if run_id not in stored:
+                raise LedgerError(
+                    f"ledger {self.display_url}: results for unknown run {run_id}: start it first"
+                )
+            if stored[run_id] != client:
+                raise LedgerError(
+                    f"ledger {self.display_url}: run {run_id} belongs to {stored[run_id]!r}, "
+                    f"not {client!r} as its results say"
+                )
+
+    def finish_run(self, run_id: str, status: RunStatus, summary: dict[str, Any] | None = None) -> None:
+        """Append a run event (the run row itself is never changed).
+
+        Without ``summary`` the event stores the counts of the run's results per status and hosts.
+        """
+        status = RunStatus(status)
+        with self._errors(f"finish run {run_id}"):
+            client = self._run_client(run_id)
+            with self._write() as conn:
+                head = self._lock_heads(conn, {client})[client]
+                if summary is None:
+                    summary = _summaries(conn, [run_id]).get(run_id, {"hosts": 0})
+                row: dict[str, Any] = {
+                    "client": client,
+                    "run_id": run_id,
+                    "status": status.value,
+                    "summary": canonical_json(summary),
+                    "recorded_at": _now(),
+                }
+                new_head = self._chain(schema.run_events, row, head)
+                conn.execute(sa.insert(schema.run_events), [row])
+                self._move_heads(conn, {client: head}, {client: new_head})
+        log.info("run %s finished: %s", run_id, status.value)
+
+    def _run_client(self, run_id: str) -> str:
+        runs = schema.runs
+        with self._engine.connect() as conn:
+            client = conn.execute(sa.select(runs.c.client).where(runs.c.run_id == run_id)).scalar()
+        if client is None:
+            raise LedgerError(f"ledger {self.display_url}: unknown run {run_id}")
+        return str(client)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> RunInfo | None:
+        with self._errors(f"read run {run_id}"), self._engine.connect() as conn:
+            found = _run_infos(conn, schema.runs.c.run_id == run_id, limit=1)
+        return found[0] if found else None
+
+    def runs(self, client: str | None = None, *, ticket: str | None = None, limit: int = 50) -> list[RunInfo]:
+        """Runs newest first (by start time); status from each run's latest event."""
+        runs = schema.runs
+        where: list[sa.ColumnElement[bool]] = []
+        if client is not None:
+            where.append(runs.c.client == client)
+        if ticket is not None:
+            where.append(runs.c.ticket == ticket)
+        with self._errors("list runs"), self._engine.connect() as conn:
+            return _run_infos(conn, sa.and_(sa.true(), *where), limit=limit)
+
+    def results_for_run(self, run_id: str) -> list[CheckResult]:
+        query = sa.select(cr).where(cr.c.run_id == run_id).order_by(cr.c.seq)
+        with self._errors(f"read results of run {run_id}"), self._engine.connect() as conn:
+            return [_result(row) for row in conn.execute(query).mappings()]
+
+    def latest_results(self, client: str, host: str | None = None) -> list[CheckResult]:
+        """The latest result per (host, control) of ``client`` by ``observed_at``, then seq."""
+        rank = (
+            sa.func.row_number()
+            .over(partition_by=(cr.c.host, cr.c.control), order_by=(cr.c.observed_at.desc(), cr.c.seq.desc()))
+            .label("rank")
+        )
+        inner = sa.select(cr, rank).where(cr.c.client == client)
+        if host is not None:
+            inner = inner.where(cr.c.host == host)
+        ranked = inner.subquery()
+        query = sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.host, ranked.c.control)
+        with self._errors(f"read latest results of {client}"), self._engine.connect() as conn:
+            return [_result(row) for row in conn.execute(query).mappings()]
+
+    def clients(self) -> list[str]:
+        """Every client with any row (or chain head) in the ledger."""
+        query = sa.union(
+            *(sa.select(table.c.client) for table in (schema.chain_heads, *schema.CHAINED))
+        ).order_by("client")
+        with self._errors("list clients"), self._engine.connect() as conn:
+            return [str(client) for client in conn.execute(query).scalars()]
+
+    # -- verification --------------------------------------------------------------------
+
+    def verify(self, client: str | None = None) -> list[VerifyReport]:
+        """Walk each client's chain (every client when ``client`` is None); report its first bad row."""
+        reports = []
+        with self._errors("verify"):
+            for name in [client] if client is not None else self.clients():
+                with self._snapshot() as conn:
+                    heads = schema.chain_heads
+                    stored = conn.execute(
+                        sa.select(heads.c.seq, heads.c.row_hash).where(heads.c.client == name)
+                    ).first()
+                    head = Head(int(stored.seq), str(stored.row_hash)) if stored is not None else None
+                    streams = [_chain_rows(conn, table, name) for table in schema.CHAINED]
+                    rows, bad = walk(name, heapq.merge(*streams, key=lambda row: row.seq), head)
+                if bad is not None:
+                    log.warning(
+                        "ledger chain of %s broken at %s seq %d: %s", name, bad.table, bad.seq, bad.reason
+                    )
+                reports.append(VerifyReport(client=name, rows=rows, ok=bad is None, first_bad=bad))
+        return reports
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _revisions(conn: Connection) -> set[str]:
+    """The alembic revisions the database is at (none before the first migration)."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return set()
+    return {str(rev) for rev in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()}
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) private to this user before SQLite opens it."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        log.warning("ledger file %s has mode %o: readable by others", path, mode)
+
+
+def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
+    """The documented pysqlite recipe: SQLAlchemy emits BEGIN itself (IMMEDIATE for writes)."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite: no implicit BEGIN/COMMIT
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+#: check_results columns in insert order (the table's, without the surrogate id)
+_RESULT_INSERT = tuple(column.name for column in cr.columns if column.name != "id")
+
+
+def _result_rows(
+    pending: Mapping[tuple[str, str], CheckResult], heads: Mapping[str, Head]
+) -> tuple[list[tuple[Any, ...]], dict[str, Head]]:
+    """The chained ``check_results`` rows for ``pending`` (in order, as ``_RESULT_INSERT`` tuples)
+    and the clients' new heads.  The hot loop of ingest: one pass, no per-row dicts."""
+    encode, text, sha256 = canonical_json, check_result_text, hashlib.sha256
+    recorded_at = _now()
+    positions = {client: (head.seq, head.row_hash) for client, head in heads.items()}
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for (run_id, key), result in pending.items():
+        client = result.client
+        seq, prev = positions[client]
+        seq += 1
+        host, control, title = result.host, result.control, result.title
+        domain, status, severity = result.domain.value, result.status.value, result.severity.value
+        evidence = encode(result.evidence)
+        remediation, role, ticket = result.remediation, result.role, result.ticket
+        observed_at = _iso(result.observed_at)
+        content = text(
+            client,
+            control,
+            domain,
+            evidence,
+            host,
+            observed_at,
+            recorded_at,
+            remediation,
+            key,
+            role,
+            run_id,
+            seq,
+            severity,
+            status,
+            ticket,
+            title,
+        )
+        digest = sha256((prev + content).encode()).hexdigest()
+        append(
+            (
+                client,
+                seq,
+                prev,
+                digest,
+                run_id,
+                key,
+                host,
+                control,
+                title,
+                domain,
+                status,
+                severity,
+                evidence,
+                remediation,
+                observed_at,
+                role,
+                ticket,
+                recorded_at,
+            )
+        )
+        positions[client] = (seq, digest)
+    return rows, {client: Head(*position) for client, position in positions.items()}
+
+
+def _result(row: sa.RowMapping) -> CheckResult:
+    return CheckResult(
+        control=row["control"],
+        title=row["title"],
+        domain=row["domain"],
+        status=row["status"],
+        severity=row["severity"],
+        evidence=_loads(row["evidence"]),
+        remediation=row["remediation"],
+        host=row["host"],
+        client=row["client"],
+        run_id=row["run_id"],
+        observed_at=datetime.fromisoformat(row["observed_at"]),
+        role=row["role"],
+        ticket=row["ticket"],
+    )
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def _summaries(conn: Connection, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Counts of each run's results per status, and its distinct hosts."""
+    summaries: dict[str, dict[str, Any]] = {}
+    counts = (
+        sa.select(cr.c.run_id, cr.c.status, sa.func.count())
+        .where(cr.c.run_id.in_(run_ids))
+        .group_by(cr.c.run_id, cr.c.status)
+    )
+    for run_id, status, count in conn.execute(counts):
+        summaries.setdefault(run_id, {})[str(status)] = int(count)
+    hosts = (
+        sa.select(cr.c.run_id, sa.func.count(sa.distinct(cr.c.host)))
+        .where(cr.c.run_id.in_(run_ids))
+        .group_by(cr.c.run_id)
+    )
+    for run_id, count in conn.execute(hosts):
+        summaries.setdefault(run_id, {})["hosts"] = int(count)
+    order = {status.value: index for index, status in enumerate(Status)}
+    return {
+        run_id: dict(sorted(summary.items(), key=lambda item: order.get(item[0], len(order))))
+        for run_id, summary in summaries.items()
+    }
+
+
+def _run_infos(conn: Connection, where: sa.ColumnElement[bool], *, limit: int) -> list[RunInfo]:
+    runs, events = schema.runs, schema.run_events
+    query = sa.select(runs).where(where).order_by(runs.c.started_at.desc(), runs.c.seq.desc()).limit(limit)
+    found = list(conn.execute(query).mappings())
+    if not found:
+        return []
+    run_ids = [row["run_id"] for row in found]
+    last = (
+        sa.select(events.c.run_id, sa.func.max(events.c.seq).label("seq"))
+        .where(events.c.run_id.in_(run_ids))
+        .group_by(events.c.run_id)
+        .subquery()
+    )
+    latest = {
+        row["run_id"]: row
+        for row in conn.execute(
+            sa.select(events).join(
+                last, sa.and_(events.c.run_id == last.c.run_id, events.c.seq == last.c.seq)
+            )
+        ).mappings()
+    }
+    running = [run_id for run_id in run_ids if run_id not in latest or latest[run_id]["status"] == "running"]
+    live = _summaries(conn, running) if running else {}
+    infos = []
+    for row in found:
+        event = latest.get(row["run_id"])
+        status = RunStatus(event["status"]) if event is not None else RunStatus.RUNNING
+        if status is RunStatus.RUNNING:
+            summary = live.get(row["run_id"], {"hosts": 0})
+            finished_at = None
+        else:
+            assert event is not None
+            summary = _loads(event["summary"])
+            finished_at = datetime.fromisoformat(event["recorded_at"])
+        infos.append(
+            RunInfo(
+                run_id=row["run_id"],
+                client=row["client"],
+                mode=row["mode"],
+                roles=_loads(row["roles"]),
+                limit=row["host_limit"],
+                ticket=row["ticket"],
+                reason=row["reason"],
+                playbook=row["playbook"],
+                artifact_dir=row["artifact_dir"],
+                trigger=row["trigger"],
+                requested_by=row["requested_by"],
+                started_at=datetime.fromisoformat(row["started_at"]),
+                status=status,
+                finished_at=finished_at,
+                summary=summary,
+            )
+        )
+    return infos
+
+
+def _chain_rows(conn: Connection, table: sa.Table, client: str) -> Iterator[ChainRow]:
+    """A client's rows of one chained table in seq order, as verify() checks them."""
+    content = schema.content_columns(table)
+    id_column = schema.row_id_column(table)
+    columns = [table.c[name] for name in dict.fromkeys((*content, id_column, "prev_hash", "row_hash"))]
+    query = sa.select(*columns).where(table.c.client == client).order_by(table.c.seq)
+    result = conn.execution_options(stream_results=True, yield_per=2000).execute(query).mappings()
+    for row in result:
+        values = {name: row[name] for name in content}
+        values[TABLE_KEY] = table.name
+        yield ChainRow(
+            seq=int(row["seq"]),
+            table=table.name,
+            row_id=row[id_column],
+            prev_hash=row["prev_hash"],
+            row_hash=row["row_hash"],
+            content=values,
+        )
