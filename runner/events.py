@@ -1,0 +1,197 @@
+"""Turn ansible-runner job events into check results.
+
+One function serves both the live ``event_handler`` of a run and ``maint ledger ingest``
+of a job's artifacts, so the rows (and their keys) are the same either way and ingesting
+again adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner import evaluators
+from runner.redact import redact
+from runner.results import CheckResult, Control, Domain, Finding, Severity, Status
+
+log = logging.getLogger(__name__)
+
+RESULTS_KEY = "maint_results"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every row of one run shares, and what the run was meant to cover."""
+
+    run_id: str
+    client: str
+    ticket: str | None
+    plan: Mapping[str, Sequence[str]]  # role -> hosts
+
+    def roles_for(self, host: str) -> list[str]:
+        return [role for role, hosts in self.plan.items() if host in hosts]
+
+
+@dataclass
+class EventOutcome:
+    """What one event contributes: keyed results, and hosts that were lost with why."""
+
+    results: list[tuple[str, CheckResult]] = field(default_factory=list)
+    lost_host: str | None = None
+    lost_reason: str | None = None
+
+
+def _created(event: Mapping[str, Any]) -> datetime:
+    raw = event.get("created")
+    if isinstance(raw, str):
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            value = datetime.now(UTC)
+    else:
+        value = datetime.now(UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _message(res: Mapping[str, Any]) -> str:
+    msg = res.get("msg") or res.get("stderr") or res.get("module_stderr") or res.get("reason") or ""
+    text = str(msg).strip()
+    return text[:500] if text else "no reason given by Ansible"
+
+
+def _role_of(event_data: Mapping[str, Any]) -> str:
+    role = event_data.get("role") or ""
+    return str(role).split(".")[-1] if role else ""
+
+
+def control_rows(
+    ctx: RunContext,
+    host: str,
+    role: str,
+    status: Status,
+    reason: str,
+    key_prefix: str,
+    observed_at: datetime,
+    extra: Mapping[str, Any] | None = None,
+) -> list[tuple[str, CheckResult]]:
+    """One row per control of ``role`` for ``host``: how a lost host stays visible."""
+    controls = evaluators.controls_for_role(role)
+    if not controls:
+        controls = [
+            Control(
+                control="MAINT-ROLE-01",
+                title=f"Role {role} completed",
+                domain=Domain.INVENTORY,
+                severity=Severity.HIGH,
+                remediation="Look at the run's artifacts for why the role could not finish.",
+            )
+        ]
+    rows = []
+    for control in controls:
+        finding = control.finding(status, evidence={"reason": reason, **(extra or {})})
+        result = CheckResult.from_finding(
+            finding,
+            host=host,
+            client=ctx.client,
+            run_id=ctx.run_id,
+            role=role,
+            ticket=ctx.ticket,
+            observed_at=observed_at,
+        )
+        rows.append((f"{key_prefix}:{host}:{role}:{control.control}", result))
+    return rows
+
+
+def from_event(ctx: RunContext, event: Mapping[str, Any]) -> EventOutcome:
+    """Check results carried by one ansible-runner event (``maint_results``, unreachable, failed)."""
+    kind = event.get("event")
+    data = event.get("event_data") or {}
+    host = str(data.get("host") or "")
+    outcome = EventOutcome()
+    if kind not in ("runner_on_ok", "runner_on_unreachable", "runner_on_failed") or not host:
+        return outcome
+    res = data.get("res") or {}
+    observed = _created(event)
+    role = _role_of(data)
+    uuid = str(event.get("uuid") or f"{data.get('task_uuid', '')}:{host}")
+
+    if kind == "runner_on_ok":
+        raw_results = res.get(RESULTS_KEY)
+        if not isinstance(raw_results, list):
+            return outcome
+        for index, raw in enumerate(raw_results):
+            try:
+                item = dict(raw)
+                item_host = str(item.pop("host", host) or host)
+                item_role = str(item.pop("role", "") or role)
+                finding = Finding.model_validate({**item, "evidence": redact(item.get("evidence") or {})})
+            except (TypeError, ValueError, ValidationError) as exc:
+                log.warning("run %s: ignoring malformed check result from %s: %s", ctx.run_id, host, exc)
+                continue
+            outcome.results.append(
+                (
+                    f"{uuid}:{index}",
+                    CheckResult.from_finding(
+                        finding,
+                        host=item_host,
+                        client=ctx.client,
+                        run_id=ctx.run_id,
+                        role=item_role,
+                        ticket=ctx.ticket,
+                        observed_at=observed,
+                    ),
+                )
+            )
+        return outcome
+
+    if kind == "runner_on_unreachable":
+        reason = f"host unreachable: {_message(res)}"
+        outcome.lost_host, outcome.lost_reason = host, reason
+        for r in [role] if role else ctx.roles_for(host):
+            outcome.results += control_rows(ctx, host, r, Status.NOT_CHECKED, reason, "unreachable", observed)
+        return outcome
+
+    # runner_on_failed: an ignored failure is the role's business; a real one ends the host's play
+    if data.get("ignore_errors"):
+        return outcome
+    task = str(data.get("task") or "")
+    reason = f"task failed: {task}: {_message(res)}" if task else f"task failed: {_message(res)}"
+    outcome.lost_host, outcome.lost_reason = host, reason
+    for r in [role] if role else ctx.roles_for(host):
+        outcome.results += control_rows(
+            ctx, host, r, Status.ERROR, reason, f"failed:{uuid}", observed, extra={"task": task}
+        )
+    return outcome
+
+
+def missing_rows(
+    ctx: RunContext,
+    seen: Mapping[tuple[str, str], set[str]],
+    lost: Mapping[str, str],
+    default_reason: str,
+) -> list[tuple[str, CheckResult]]:
+    """``not_checked`` rows for every planned (host, role, control) that has no result at all.
+
+    ``seen`` maps (host, role) to the controls recorded for it; ``lost`` maps hosts to why they
+    dropped out of the play.
+    """
+    rows: list[tuple[str, CheckResult]] = []
+    now = datetime.now(UTC)
+    for role, hosts in ctx.plan.items():
+        controls = evaluators.controls_for_role(role)
+        for host in hosts:
+            got = seen.get((host, role), set())
+            if controls and all(c.control in got for c in controls):
+                continue
+            if not controls and got:
+                continue
+            reason = lost.get(host, default_reason)
+            for key, row in control_rows(ctx, host, role, Status.NOT_CHECKED, reason, "missing", now):
+                if row.control not in got:
+                    rows.append((key, row))
+    return rows

@@ -1,0 +1,379 @@
+"""Run one maintenance job: inventory -> ansible-runner -> ledger, recording as events arrive.
+
+The CLI builds a :class:`RunRequest` and calls :func:`execute`; nothing here prints. Progress
+goes to a :class:`RunObserver` so a terminal, a scheduler and a test can each watch a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol
+
+import ansible_runner
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner import paths
+from runner.events import RunContext, from_event, missing_rows
+from runner.inventory import Client, Mode, load_client
+from runner.ledger import Ledger, RunRecord, RunStatus
+from runner.locks import ClientLock
+from runner.results import CheckResult, Status
+
+log = logging.getLogger(__name__)
+
+RUN_FILE = "maint-run.json"
+SITE_PLAYBOOK = "site.yml"
+ROLE_PLAYBOOK = "role.yml"
+#: environment variables whose values never reach ansible-runner's artifacts
+SECRET_ENV = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|VAULT)", re.IGNORECASE)
+
+
+class RunError(Exception):
+    """The run cannot start: the message says what to fix (exit code 2)."""
+
+
+class RunRequest(BaseModel):
+    """What a technician or the scheduler asks for."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client: str
+    roles: tuple[str, ...] = ()
+    limit: str | None = None
+    mode: Mode = Mode.AUDIT
+    ticket: str | None = None
+    reason: str | None = None
+    trigger: str = "manual"
+    requested_by: str = Field(default_factory=lambda: os.environ.get("USER", ""))
+    extra_vars: Mapping[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    client: str
+    status: RunStatus
+    private_data_dir: Path
+    artifact_dir: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    results: list[CheckResult] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(r.status is Status.PASS for r in self.results) and bool(self.results)
+
+
+class RunObserver(Protocol):
+    def started(self, run_id: str, client: str, hosts: Sequence[str]) -> None: ...
+
+    def recorded(self, host: str, results: Sequence[CheckResult], host_done: bool) -> None: ...
+
+    def finished(self, outcome: RunOutcome) -> None: ...
+
+
+class _NullObserver:
+    def started(self, run_id: str, client: str, hosts: Sequence[str]) -> None:
+        pass
+
+    def recorded(self, host: str, results: Sequence[CheckResult], host_done: bool) -> None:
+        pass
+
+    def finished(self, outcome: RunOutcome) -> None:
+        pass
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def plan_run(request: RunRequest, inventories: Path | None = None) -> tuple[Client, dict[str, list[str]]]:
+    """Validate the request against the client's inventory; return the role -> hosts plan."""
+    client = load_client(request.client, inventories)
+    settings = client.settings
+    unknown = [r for r in request.roles if r not in settings.roles]
+    if unknown:
+        assigned = ", ".join(sorted(settings.roles)) or "none"
+        raise RunError(
+            f"role(s) {', '.join(unknown)} not assigned to any group of client {request.client!r} "
+            f"(assigned: {assigned}); add them under maintenance.roles in {client.settings_file}"
+        )
+    if request.mode not in settings.modes_allowed:
+        raise RunError(
+            f"mode {request.mode.value!r} is not allowed for client {request.client!r} "
+            f"(modes_allowed: {', '.join(m.value for m in settings.modes_allowed)})"
+        )
+    plan = client.plan(request.roles or None, request.limit)
+    if not any(plan.values()):
+        what = f"--limit {request.limit!r}" if request.limit else "the role assignments"
+        raise RunError(f"{what} selects no host of client {request.client!r}")
+    return client, {role: hosts for role, hosts in plan.items() if hosts}
+
+
+def _write_private(path: Path, content: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(content)
+    tmp.replace(path)
+
+
+def _runner_env() -> dict[str, str]:
+    root = paths.project_root()
+    bindir = str(Path(sys.executable).parent)
+    return {
+        "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(root / "roles"),
+        "ANSIBLE_ACTION_PLUGINS": str(root / "plugins" / "action"),
+        "ANSIBLE_LIBRARY": str(root / "plugins" / "modules"),
+        "ANSIBLE_FILTER_PLUGINS": str(root / "plugins" / "filter"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
+def scrub_artifacts(private_data_dir: Path) -> None:
+    """Remove secret-looking environment values from ansible-runner's ``command`` files."""
+    for command in private_data_dir.glob("artifacts/*/command"):
+        try:
+            data = json.loads(command.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        env = data.get("env")
+        if isinstance(env, dict):
+            for key in list(env):
+                if SECRET_ENV.search(key) and key not in ("ANSIBLE_VAULT_IDENTITY_LIST",):
+                    env[key] = "********"
+            _write_private(command, json.dumps(data))
+
+
+class _Interrupt:
+    """SIGINT/SIGTERM ask the job to stop; what was recorded stays recorded."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[signal.Signals, Any] = {}
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[_Interrupt]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        try:
+            yield self
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = int(signum)
+
+    def cancelled(self) -> bool:
+        return self.signal is not None
+
+
+class _Recorder:
+    """The live event handler: every event's results go to the ledger as it arrives."""
+
+    def __init__(self, ledger: Ledger, ctx: RunContext, observer: RunObserver) -> None:
+        self.ledger = ledger
+        self.ctx = ctx
+        self.observer = observer
+        self.seen: dict[tuple[str, str], set[str]] = {}
+        self.lost: dict[str, str] = {}
+        self.results: list[CheckResult] = []
+        self.error: BaseException | None = None
+        self._done_hosts: set[str] = set()
+
+    def _host_done(self, host: str) -> bool:
+        from runner import evaluators
+
+        if host in self.lost:
+            return True
+        for role in self.ctx.roles_for(host):
+            controls = {c.control for c in evaluators.controls_for_role(role)}
+            if not controls <= self.seen.get((host, role), set()):
+                return False
+        return True
+
+    def add(self, rows: Sequence[tuple[str, CheckResult]]) -> None:
+        if not rows:
+            return
+        self.ledger.record(rows)
+        by_host: dict[str, list[CheckResult]] = {}
+        for _key, row in rows:
+            self.seen.setdefault((row.host, row.role), set()).add(row.control)
+            self.results.append(row)
+            by_host.setdefault(row.host, []).append(row)
+        for host, host_rows in by_host.items():
+            done = host not in self._done_hosts and self._host_done(host)
+            if done:
+                self._done_hosts.add(host)
+            self.observer.recorded(host, host_rows, done)
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        try:
+            outcome = from_event(self.ctx, event)
+            if outcome.lost_host and outcome.lost_reason:
+                self.lost.setdefault(outcome.lost_host, outcome.lost_reason)
+            self.add(outcome.results)
+        except Exception as exc:  # the job goes on; the error is reported at the end
+            log.exception("run %s: could not record event %s", self.ctx.run_id, event.get("uuid"))
+            self.error = self.error or exc
+        return True  # keep every event in the artifacts so `maint ledger ingest` can replay it
+
+
+def _counts(results: Sequence[CheckResult]) -> dict[str, int]:
+    counts = {s.value: 0 for s in Status}
+    for r in results:
+        counts[r.status.value] += 1
+    return counts
+
+
+def execute(
+    request: RunRequest,
+    ledger: Ledger,
+    observer: RunObserver | None = None,
+    *,
+    inventories: Path | None = None,
+) -> RunOutcome:
+    """Plan, start and record one job. Raises :class:`RunError` (and inventory errors) before it starts."""
+    watch: RunObserver = observer or _NullObserver()
+    client, plan = plan_run(request, inventories)
+    lock = ClientLock(client.name).acquire()
+    try:
+        return _execute_locked(request, ledger, watch, client, plan)
+    finally:
+        lock.release()
+
+
+def _execute_locked(
+    request: RunRequest,
+    ledger: Ledger,
+    observer: RunObserver,
+    client: Client,
+    plan: dict[str, list[str]],
+) -> RunOutcome:
+    run_id = new_run_id()
+    pdd = paths.runs_dir() / run_id
+    pdd.mkdir(mode=0o700)
+    roles = list(plan)
+    playbook = paths.playbooks_dir() / (ROLE_PLAYBOOK if len(roles) == 1 else SITE_PLAYBOOK)
+    artifact_dir = pdd / "artifacts" / run_id
+    hosts = sorted({h for hs in plan.values() for h in hs})
+
+    record = RunRecord(
+        run_id=run_id,
+        client=client.name,
+        mode=request.mode.value,
+        roles=roles,
+        limit=request.limit,
+        ticket=request.ticket,
+        reason=request.reason,
+        playbook=str(playbook.relative_to(paths.project_root())),
+        artifact_dir=str(artifact_dir),
+        trigger=request.trigger,
+        requested_by=request.requested_by,
+        started_at=datetime.now(UTC),
+    )
+    _write_private(
+        pdd / RUN_FILE,
+        json.dumps(
+            {"run": record.model_dump(mode="json"), "plan": plan, "inventory": str(client.path)}, indent=2
+        ),
+    )
+    ledger.start_run(record)
+    ctx = RunContext(run_id=run_id, client=client.name, ticket=request.ticket, plan=plan)
+    recorder = _Recorder(ledger, ctx, observer)
+    observer.started(run_id, client.name, hosts)
+
+    extravars: dict[str, Any] = {
+        **dict(request.extra_vars),
+        "maint_run_id": run_id,
+        "maint_client": client.name,
+        "maint_mode": request.mode.value,
+        "maint_ticket": request.ticket or "",
+        "maint_targets": plan,
+    }
+    if len(roles) == 1:
+        extravars["maint_role"] = roles[0]
+    cmdline: list[str] = []
+    vault_file = os.environ.get("MAINT_VAULT_PASSWORD_FILE")
+    if vault_file:
+        cmdline += ["--vault-password-file", str(Path(vault_file).expanduser().resolve())]
+
+    interrupt = _Interrupt()
+    status = RunStatus.ERROR
+    rc: int | None = None
+    try:
+        with interrupt.installed():
+            result = ansible_runner.run(
+                private_data_dir=str(pdd),
+                ident=run_id,
+                project_dir=str(paths.project_root()),
+                playbook=str(playbook),
+                inventory=str(client.path),
+                extravars=extravars,
+                envvars=_runner_env(),
+                cmdline=" ".join(cmdline) or None,
+                event_handler=recorder,
+                cancel_callback=interrupt.cancelled,
+                quiet=True,
+                suppress_env_files=True,
+                rotate_artifacts=0,
+                timeout=None,
+            )
+        rc = result.rc
+        status = {
+            "successful": RunStatus.SUCCESSFUL,
+            "failed": RunStatus.FAILED,
+            "canceled": RunStatus.INTERRUPTED,
+            "timeout": RunStatus.INTERRUPTED,
+        }.get(str(result.status), RunStatus.ERROR)
+        if interrupt.cancelled():
+            status = RunStatus.INTERRUPTED
+    finally:
+        scrub_artifacts(pdd)
+        if status is RunStatus.INTERRUPTED:
+            default_reason = "run interrupted before this check ran"
+        elif status is RunStatus.ERROR:
+            default_reason = "the job could not run (see the run's artifacts)"
+        else:
+            default_reason = "no result recorded for this check (the play ended early for this host)"
+        recorder.add(missing_rows(ctx, recorder.seen, recorder.lost, default_reason))
+        counts = _counts(recorder.results)
+        summary: dict[str, Any] = {**counts, "hosts": len(hosts), "rc": rc}
+        if recorder.error is not None:
+            summary["recording_error"] = str(recorder.error)
+            status = RunStatus.ERROR
+        ledger.finish_run(run_id, status, summary)
+
+    outcome = RunOutcome(
+        run_id=run_id,
+        client=client.name,
+        status=status,
+        private_data_dir=pdd,
+        artifact_dir=artifact_dir,
+        counts=counts,
+        results=recorder.results,
+        hosts=hosts,
+    )
+    observer.finished(outcome)
+    return outcome
