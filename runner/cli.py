@@ -107,12 +107,12 @@ def _setup(
     )
 
 
-def _open_ledger() -> Ledger:
+def open_ledger() -> Ledger:
     with user_errors():
         return Ledger()
 
 
-def _dump(data: Any) -> None:
+def dump(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
@@ -149,7 +149,7 @@ def inventory_validate(
 
 
 def _run(request: RunRequest, as_json: bool) -> RunOutcome:
-    ledger = _open_ledger()
+    ledger = open_ledger()
     progress = RunProgress(err if as_json else out)
     with user_errors():
         return execute(request, ledger, None if as_json else progress)
@@ -186,7 +186,7 @@ def run(
     outcome = _run(request, as_json)
     code = _run_exit(outcome)
     if as_json:
-        _dump(
+        dump(
             {
                 "run_id": outcome.run_id,
                 "client": outcome.client,
@@ -210,10 +210,10 @@ def runs(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List recorded runs, newest first."""
-    ledger = _open_ledger()
+    ledger = open_ledger()
     found = ledger.runs(client, ticket=ticket, limit=limit)
     if as_json:
-        _dump([r.model_dump(mode="json") for r in found])
+        dump([r.model_dump(mode="json") for r in found])
         return
     from rich.table import Table
 
@@ -244,12 +244,12 @@ def status(
     """Latest result per host and control, waivers applied (exit 1 if any is not passing)."""
     with user_errors():
         found = load_client(client)
-    ledger = _open_ledger()
+    ledger = open_ledger()
     results = ledger.latest_results(client, host)
     today = datetime.now(ZoneInfo(found.settings.timezone)).date()
     rows = apply_waivers(results, found.settings.waivers, today)
     if as_json:
-        _dump([r.as_dict() for r in rows])
+        dump([r.as_dict() for r in rows])
     elif not rows:
         out.print(
             f"no results recorded for {client}{f' host {host}' if host else ''} yet: try `maint run {client}`"
@@ -300,7 +300,7 @@ def evaluate(
     with user_errors():
         findings = evaluators.evaluate(kind, data, thresholds)
     if as_json:
-        _dump([f.model_dump(mode="json") for f in findings])
+        dump([f.model_dump(mode="json") for f in findings])
     else:
         from rich.table import Table
 
@@ -323,7 +323,7 @@ def ledger_verify(
     client: Annotated[str | None, typer.Argument(help="Only this client's chain.")] = None,
 ) -> None:
     """Check the hash chain; exit 1 and name the first bad row when anything was tampered with."""
-    ledger = _open_ledger()
+    ledger = open_ledger()
     with user_errors():
         reports = ledger.verify(client)
     if not reports:
@@ -348,7 +348,7 @@ def ledger_ingest(
     ],
 ) -> None:
     """Re-read a job's artifacts and add only what the ledger is missing (idempotent)."""
-    ledger = _open_ledger()
+    ledger = open_ledger()
     with user_errors():
         report = ingest(artifact_dir, ledger)
     done = f"; run closed as {report.finished_as.value}" if report.finished_as else ""
@@ -367,7 +367,7 @@ def demo() -> None:
     outcome = _run(request, as_json=False)
     out.print(summary_table(outcome))
     found = load_client("demo")
-    ledger = _open_ledger()
+    ledger = open_ledger()
     today = datetime.now(ZoneInfo(found.settings.timezone)).date()
     rows = apply_waivers(ledger.latest_results("demo"), found.settings.waivers, today)
     out.print(status_table(found.settings.display_name, rows))
@@ -376,6 +376,11 @@ def demo() -> None:
     out.print("next: maint status demo | maint runs demo | maint ledger verify demo")
     if outcome.status in (RunStatus.ERROR, RunStatus.INTERRUPTED):
         raise typer.Exit(EXIT_NOT_PASSED)
+
+
+# Domain commands (network, schedules, inventory review…) live in runner/commands/ and register
+# themselves on `app`, `inventory_app` or `ledger_app` when imported here.
+from runner import commands  # noqa: E402, F401
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -93,8 +93,27 @@ check_results = sa.Table(
     sa.Index("ix_check_results_latest", "client", "host", "control", "observed_at", "seq"),
 )
 
-#: the chained tables, in the order verify() breaks ties on equal seq
+#: the chained tables, in the order verify() breaks ties on equal seq; domains add theirs
+#: with :func:`register_chained`
 CHAINED: tuple[sa.Table, ...] = (runs, run_events, check_results)
+
+
+def register_chained(table: sa.Table) -> sa.Table:
+    """Make ``table`` part of every client's hash chain (verify() walks it too).
+
+    A chained table has ``client``, ``seq``, ``prev_hash``, ``row_hash`` and an ``id``
+    surrogate key, is defined on :data:`metadata`, is created by a migration of its own
+    (``down_revision = "0001"``: one branch per domain, upgraded with ``heads``) and is only
+    ever written through :meth:`runner.ledger.Ledger.append`.
+    """
+    global CHAINED
+    if table not in CHAINED:
+        missing = {"client", "seq", "prev_hash", "row_hash", "id"} - set(table.columns.keys())
+        if missing:
+            raise ValueError(f"chained table {table.name} lacks columns {sorted(missing)}")
+        CHAINED = (*CHAINED, table)
+    return table
+
 
 #: columns not covered by a row's hash (the hash itself, its link, a surrogate key)
 _UNHASHED = frozenset({"prev_hash", "row_hash", "id"})

@@ -267,6 +267,35 @@ class Ledger:
             self._move_heads(conn, {run.client: head}, {run.client: new_head})
         log.info("run %s started for %s (%s)", run.run_id, run.client, run.mode)
 
+    def append(self, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Append rows to a domain's chained table (see :func:`schema.register_chained`).
+
+        Each row maps content columns to text / integer / NULL values (store JSON as
+        :func:`canonical_json` text and times as ISO-8601 UTC text so hashes are stable); it
+        must hold ``client``. ``seq``, ``prev_hash``, ``row_hash`` and ``id`` are set here.
+        Returns how many rows were appended, in one transaction.
+        """
+        if table not in schema.CHAINED:
+            raise LedgerError(f"ledger {self.display_url}: table {table.name} is not a chained table")
+        if not rows:
+            return 0
+        with self._errors(f"append to {table.name}"), self._write() as conn:
+            heads = self._lock_heads(conn, {str(row["client"]) for row in rows})
+            after = dict(heads)
+            prepared = []
+            for source in rows:
+                row = {k: v for k, v in source.items() if k not in ("id", "seq", "prev_hash", "row_hash")}
+                after[str(row["client"])] = self._chain(table, row, after[str(row["client"])])
+                prepared.append(row)
+            conn.execute(sa.insert(table), prepared)
+            self._move_heads(conn, heads, after)
+        return len(prepared)
+
+    @property
+    def engine(self) -> Engine:
+        """For read queries of domain tables; writes to chained tables go through :meth:`append`."""
+        return self._engine
+
     def record(self, results: Sequence[tuple[str, CheckResult]]) -> int:
         """Append the ``(result_key, result)`` pairs not yet stored for their run; return how many.
 

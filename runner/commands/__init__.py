@@ -1,0 +1,6 @@
+"""Domain commands of the ``maint`` CLI.
+
+Each module here defines its commands with ``@app.command()`` (or on ``inventory_app`` /
+``ledger_app``) imported from :mod:`runner.cli`, keeps only argument parsing and printing,
+and calls the library. Add one import line below per module.
+"""
