@@ -12,6 +12,9 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+#: ../shared beside the checkout (CI lays a copy there too): the corpus of real-world outputs
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
 
 BASE_SETTINGS: dict[str, Any] = {
     "display_name": "Test client",
