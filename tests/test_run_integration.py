@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -24,7 +25,7 @@ from tests.conftest import BASE_HOSTS, BASE_SETTINGS, MakeClient
 
 pytestmark = pytest.mark.integration
 
-CONTROLS = {f"HEALTH-LNX-0{i}" for i in range(1, 7)}
+CONTROLS = {f"HEALTH-LNX-0{i}" for i in range(1, 8)}
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 BIN = Path(sys.executable).parent
 
@@ -149,10 +150,8 @@ def _kill_leftovers(marker: str) -> None:
         if not pids:
             return
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         time.sleep(0.1)
 
 
