@@ -175,23 +175,20 @@ def missing_rows(
     lost: Mapping[str, str],
     default_reason: str,
 ) -> list[tuple[str, CheckResult]]:
-    """``not_checked`` rows for every planned (host, role, control) that has no result at all.
+    """``not_checked`` rows for every planned (host, role) that reported nothing at all.
 
-    ``seen`` maps (host, role) to the controls recorded for it; ``lost`` maps hosts to why they
-    dropped out of the play.
+    A role that reported for a host has judged what applies to it (a Cisco switch is not
+    judged by the FortiOS rules, a host without Veeam reports Veeam as not_checked itself);
+    a role that never reported is shown with one row per control it could have emitted.
+    ``seen`` maps (host, role) to the controls recorded for it; ``lost`` maps hosts to why
+    they dropped out of the play.
     """
     rows: list[tuple[str, CheckResult]] = []
     now = datetime.now(UTC)
     for role, hosts in ctx.plan.items():
-        controls = evaluators.controls_for_role(role)
         for host in hosts:
-            got = seen.get((host, role), set())
-            if controls and all(c.control in got for c in controls):
-                continue
-            if not controls and got:
+            if seen.get((host, role)):
                 continue
             reason = lost.get(host, default_reason)
-            for key, row in control_rows(ctx, host, role, Status.NOT_CHECKED, reason, "missing", now):
-                if row.control not in got:
-                    rows.append((key, row))
+            rows += control_rows(ctx, host, role, Status.NOT_CHECKED, reason, "missing", now)
     return rows

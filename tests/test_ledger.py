@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus, default_url, schema
 from runner.ledger.chain import GENESIS, TABLE_KEY, canonical_json, check_result_text
+from runner.ledger.store import MIGRATIONS
 from runner.results import CheckResult, Domain, Severity, Status
 
 T0 = datetime(2025, 3, 1, 22, 0, tzinfo=UTC)
@@ -208,7 +211,12 @@ def test_errors_name_the_url_without_password() -> None:
 def test_migrations_match_the_schema(ledger: Ledger) -> None:
     with ledger._engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        stored = set(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # every domain branch of 0001 is applied: the database sits at all heads
+    assert stored == set(ScriptDirectory.from_config(config).get_heads())
+    assert "0001" not in stored or stored == {"0001"}
 
 
 def test_reopening_keeps_data(db: Path) -> None:
@@ -568,7 +576,8 @@ def test_hashes_are_reproducible_across_sqlite_and_postgresql(filled: Ledger, pg
         with filled._engine.connect() as source, target._engine.begin() as sink:
             for table in (schema.chain_heads, *schema.CHAINED):
                 rows = [dict(row) for row in source.execute(sa.select(table)).mappings()]
-                sink.execute(sa.insert(table), rows)
+                if rows:  # domain tables may be empty here; an empty insert means DEFAULT VALUES
+                    sink.execute(sa.insert(table), rows)
         assert [report.model_dump() for report in target.verify()] == [
             report.model_dump() for report in filled.verify()
         ]
