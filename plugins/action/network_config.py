@@ -1,0 +1,153 @@
+"""Fetch, snapshot and review one network device's configuration (docs: plugins/modules/network_config.py).
+
+Runs on the controller (no connection to the inventory host): netmiko fetches the configuration, the
+snapshot goes straight into the ledger (masked normalised text; raw text only Fernet-encrypted), and
+the configuration is reviewed with the platform's rule pack. The raw text never leaves this process:
+the task result holds only ``maint_results`` (masked, redacted evidence) and the snapshot's id/hash.
+A fetch that fails gives ``not_checked`` rows for every control of the platform, with the reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from runner.ledger import Ledger, LedgerError
+from runner.network import NetworkConfigError, Platform, all_controls, review
+from runner.network.fetch import FetchError, FetchTarget, fetch_config
+from runner.network.snapshots import SnapshotError, store
+from runner.redact import redact
+from runner.results import Control, Finding, Status
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "platform": {"type": "str", "required": True, "choices": [p.value for p in Platform]},
+    "thresholds": {"type": "dict", "default": {}},
+    "known_hosts": {"type": "path", "default": None},
+    "conn_timeout": {"type": "float", "default": 10.0},
+    "read_timeout": {"type": "float", "default": 60.0},
+    "store_snapshot": {"type": "bool", "default": True},
+}
+
+#: the controls of each platform's rule pack start with these prefixes
+CONTROL_PREFIX: dict[Platform, str] = {
+    Platform.CISCO_IOS: "NET-IOS-",
+    Platform.ARUBA_AOSCX: "NET-CX-",
+    Platform.ARUBA_AOSS: "NET-AOSS-",
+    Platform.FORTIOS: "NET-FGT-",
+}
+
+#: inventory variables read for the credentials, first one set wins (never echoed)
+USER_VARS = ("network_config_username", "ansible_user", "ansible_ssh_user")
+PASSWORD_VARS = ("network_config_password", "ansible_password", "ansible_ssh_pass")
+SECRET_VARS = ("network_config_enable_secret", "ansible_become_password", "ansible_become_pass")
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        platform = Platform(args["platform"])
+        device = str(task_vars.get("inventory_hostname", ""))
+        client = str(self._var(task_vars, ("maint_client",)) or "")
+        run_id = str(self._var(task_vars, ("maint_run_id",)) or "") or None
+        role = self._task._role.get_name(include_role_fqcn=False) if self._task._role else "network_config"
+        controls = [c for c in all_controls() if c.control.startswith(CONTROL_PREFIX[platform])]
+
+        target = FetchTarget(
+            name=device,
+            platform=platform,
+            host=str(self._var(task_vars, ("ansible_host",)) or device),
+            port=int(self._var(task_vars, ("ansible_port", "ansible_ssh_port")) or 22),
+            username=str(self._var(task_vars, USER_VARS) or ""),
+            password=str(self._var(task_vars, PASSWORD_VARS) or ""),
+            secret=str(self._var(task_vars, SECRET_VARS) or ""),
+            conn_timeout=float(args["conn_timeout"]),
+            read_timeout=float(args["read_timeout"]),
+            known_hosts=Path(args["known_hosts"]) if args["known_hosts"] else None,
+        )
+        snapshot: dict[str, Any] = {}
+        try:
+            raw = fetch_config(target)
+        except FetchError as exc:
+            findings = _not_checked(controls, f"fetch failed: {exc.reason.value}", {"detail": exc.detail})
+        else:
+            snapshot = self._store(args, client, device, platform, raw, run_id)
+            try:
+                findings = review(platform, raw, overrides=args["thresholds"] or {})
+            except NetworkConfigError as exc:
+                findings = [
+                    c.finding(
+                        Status.ERROR, {"error": str(exc)}, remediation="Fix the rule pack or thresholds."
+                    )
+                    for c in controls
+                ]
+            del raw
+            if snapshot:
+                findings = [_with_snapshot(f, snapshot) for f in findings]
+        # the other platforms' controls do not apply to this device: no row, not a not_checked
+
+        rows = [_row(f, device, role) for f in findings]
+        summary = {s.value: sum(1 for r in rows if r["status"] == s.value) for s in Status}
+        result.update(
+            changed=bool(snapshot.get("stored")),
+            failed=False,
+            maint_results=rows,
+            maint_summary=summary,
+            network_config_snapshot=snapshot,
+            msg=f"{device} ({platform.value}): " + ", ".join(f"{n} {s}" for s, n in summary.items() if n),
+        )
+        return result
+
+    def _var(self, task_vars: dict[str, Any], names: tuple[str, ...]) -> Any:
+        for name in names:
+            if name in task_vars and task_vars[name] not in (None, ""):
+                value = task_vars[name]
+                if isinstance(value, str) and ("{{" in value or "{%" in value):
+                    value = self._templar.template(value)
+                return value
+        return None
+
+    def _store(
+        self, args: dict[str, Any], client: str, device: str, platform: Platform, raw: str, run_id: str | None
+    ) -> dict[str, Any]:
+        if not args["store_snapshot"]:
+            return {}
+        if not client:
+            raise AnsibleActionFail("network_config: maint_client is not set (run it through maint run)")
+        try:
+            with Ledger() as ledger:
+                outcome = store(
+                    ledger, client=client, device=device, platform=platform, raw=raw, run_id=run_id
+                )
+        except (LedgerError, SnapshotError) as exc:
+            return {"stored": False, "error": str(exc)}
+        return {
+            "id": outcome.snapshot_id,
+            "hash": outcome.content_hash,
+            "stored": outcome.stored,
+            "encrypted": outcome.encrypted,
+        }
+
+
+def _not_checked(controls: list[Control], reason: str, extra: dict[str, Any]) -> list[Finding]:
+    return [c.finding(Status.NOT_CHECKED, {"reason": reason, **extra}) for c in controls]
+
+
+def _with_snapshot(finding: Finding, snapshot: dict[str, Any]) -> Finding:
+    ref = {k: snapshot[k] for k in ("id", "hash", "error") if k in snapshot}
+    return finding.model_copy(update={"evidence": {**finding.evidence, "snapshot": ref}})
+
+
+def _row(finding: Finding, host: str, role: str) -> dict[str, Any]:
+    row: dict[str, Any] = finding.model_dump(mode="json")
+    row["evidence"] = redact(row["evidence"])
+    row["host"] = host
+    row["role"] = str(role)
+    return row

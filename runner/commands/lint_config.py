@@ -1,0 +1,68 @@
+"""``maint lint-config FILE``: review a saved network configuration offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from runner.cli import EXIT_NOT_PASSED, EXIT_OK, app, dump, fail, out
+from runner.console import styled
+from runner.network import (
+    NetworkConfigError,
+    Platform,
+    detect_platform,
+    evidence_summary,
+    read_config,
+    review,
+)
+from runner.results import Status
+
+_PLATFORM_CHOICES = ", ".join([*(p.value for p in Platform), "auto"])
+
+
+@app.command("lint-config")
+def lint_config(
+    file: Annotated[Path, typer.Argument(help="Saved configuration (text, or JSON of command -> output).")],
+    platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {_PLATFORM_CHOICES}.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Review a saved configuration against its platform's baseline (exit 1: a rule fails, 2: unreadable)."""
+    try:
+        chosen = None if platform == "auto" else Platform(platform)
+    except ValueError:
+        fail(f"--platform: unknown platform {platform!r} (choose from {_PLATFORM_CHOICES})")
+    try:
+        text = read_config(file)
+        if chosen is None:
+            chosen = detect_platform(text)
+        findings = review(chosen, text)
+    except NetworkConfigError as exc:
+        message = str(exc)
+        fail(message if str(file) in message else f"{file}: {message}")
+    if as_json:
+        dump(
+            {
+                "file": str(file),
+                "platform": chosen.value,
+                "findings": [f.model_dump(mode="json") for f in findings],
+            }
+        )
+    else:
+        table = Table(title=f"{file} ({chosen.value})")
+        for col in ("control", "status", "severity", "title", "evidence"):
+            table.add_column(col, overflow="fold")
+        for f in findings:
+            table.add_row(
+                f.control,
+                styled(f.status.value),
+                f.severity.value,
+                f.title,
+                escape(evidence_summary(f.evidence)),
+            )
+        out.print(table)
+    failed = any(f.status is Status.FAIL for f in findings)
+    raise typer.Exit(EXIT_NOT_PASSED if failed else EXIT_OK)

@@ -1,0 +1,44 @@
+"""Network device configurations: normalise, mask, parse and review (Cisco IOS, Aruba AOS-CX/AOS-S, FortiOS).
+
+The pipeline for a configuration taken from a device::
+
+    platform = detect_platform(raw)          # or known from inventory
+    text = mask(platform, normalise(platform, raw))   # safe to store, diff and show
+    tree = parse(platform, text)             # hierarchy of blocks
+    findings = review(platform, raw)         # security baseline from rules/<platform>.yml
+"""
+
+from __future__ import annotations
+
+from runner.network.mask import mask
+from runner.network.normalise import normalise
+from runner.network.parse import ConfigNode, ConfigTree, parse
+from runner.network.platforms import NetworkConfigError, Platform, detect_platform, read_config
+from runner.network.review import (
+    Rule,
+    RulePack,
+    all_controls,
+    evidence_summary,
+    review,
+    review_tree,
+    rule_pack,
+)
+
+__all__ = [
+    "ConfigNode",
+    "ConfigTree",
+    "NetworkConfigError",
+    "Platform",
+    "Rule",
+    "RulePack",
+    "all_controls",
+    "detect_platform",
+    "evidence_summary",
+    "mask",
+    "normalise",
+    "parse",
+    "read_config",
+    "review",
+    "review_tree",
+    "rule_pack",
+]

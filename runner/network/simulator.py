@@ -1,0 +1,653 @@
+"""SSH device simulators for Cisco IOS, Aruba AOS-CX, Aruba AOS-S and FortiOS (tests and ``maint demo``).
+
+Each :class:`Simulator` is a paramiko SSH server on 127.0.0.1 that answers what netmiko's session set-up
+sends for its platform (banner, prompt, paging off, enable, FortiOS console output mode) and serves
+``show running-config`` / ``show`` / ``show full-configuration`` from a configuration file read on every
+request, so a test can edit the file between two fetches. The banners, ``show version`` /
+``get system status`` texts and prompts are replayed from recorded sessions (``sim_data/README.md``).
+
+FortiOS re-encrypts its ``ENC`` secrets on every ``show``; the simulator does the same (fresh random
+ciphertext per request), which is what makes naive configuration diffs noisy.
+
+Fault modes (:class:`Fault`, settable while running): ``auth`` rejects every password, ``stall`` stops
+half-way through the configuration output, ``drop`` closes the connection half-way, ``garbage`` answers
+the login with noise and no prompt. The host key is a fresh Ed25519 key per simulator;
+:meth:`Simulator.known_hosts_line` gives the line a client's known_hosts file needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import logging
+import os
+import random
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import paramiko  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paramiko.kex_group14 import KexGroup14SHA256  # type: ignore[import-untyped]
+from paramiko.primes import ModulusPack  # type: ignore[import-untyped]
+
+log = logging.getLogger(__name__)
+
+SIM_DATA = Path(__file__).parent / "sim_data"
+LOOPBACK = "127.0.0.1"
+#: the simulators' credentials: demo-only values, never a real device's
+DEMO_USER = "maint-demo"
+#: environment variables through which `maint demo` hands the per-run device credentials to the inventory
+DEMO_PASSWORD_ENV = "MAINT_DEMO_DEVICE_PASSWORD"  # noqa: S105 - a variable name
+DEMO_ENABLE_ENV = "MAINT_DEMO_DEVICE_ENABLE"
+DEMO_PASSWORD = "demo-only-not-a-secret"  # noqa: S105  (the simulators' demo login)
+DEMO_ENABLE = "demo-enable-not-a-secret"
+PAGE_LINES = 24
+#: server-side paramiko logs (a client hanging up is "Socket exception: Connection reset") stay quiet
+_SSH_LOG = f"{__name__}.ssh"
+logging.getLogger(_SSH_LOG).setLevel(logging.CRITICAL)
+_POLL_S = 0.2
+
+
+class Fault(StrEnum):
+    NONE = "none"
+    AUTH = "auth"
+    STALL = "stall"
+    DROP = "drop"
+    GARBAGE = "garbage"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one platform's CLI looks: prompts, paging, commands (data, not branches)."""
+
+    netmiko_device_type: str
+    prompt: str  # "{h}" is the hostname
+    user_prompt: str | None  # None: sessions start privileged
+    config_commands: tuple[str, ...]
+    version_commands: tuple[str, ...]
+    paging_off: tuple[str, ...]
+    more: str
+    accepted: tuple[str, ...] = ()  # commands answered with nothing
+    press_any_key: bool = False
+    logout: tuple[str, ...] = ("exit", "logout")
+    logout_confirm: str | None = None
+
+
+DIALECTS: dict[str, Dialect] = {
+    "cisco_ios": Dialect(
+        netmiko_device_type="cisco_ios",
+        prompt="{h}#",
+        user_prompt="{h}>",
+        config_commands=("show running-config", "show run", "show startup-config"),
+        version_commands=("show version",),
+        paging_off=("terminal length 0",),
+        more=" --More-- ",
+        accepted=("terminal width 511", "terminal width 0"),
+    ),
+    "aruba_aoscx": Dialect(
+        netmiko_device_type="aruba_aoscx",
+        prompt="{h}# ",
+        user_prompt=None,
+        config_commands=("show running-config",),
+        version_commands=("show version",),
+        paging_off=("no page",),
+        more="-- MORE --, next page: Space, next line: Enter, quit: Control-C",
+    ),
+    "aruba_aoss": Dialect(
+        netmiko_device_type="aruba_procurve",
+        prompt="{h}# \x1b[K",
+        user_prompt=None,
+        config_commands=("show running-config",),
+        version_commands=("show version", "show system information", "show system-information"),
+        paging_off=("no page",),
+        more="-- MORE --, next page: Space, next line: Enter, quit: Control-C",
+        accepted=("terminal width 511",),
+        press_any_key=True,
+        logout_confirm="Do you want to log out (y/n)? ",
+    ),
+    "fortios": Dialect(
+        netmiko_device_type="fortinet",
+        prompt="{h} # ",
+        user_prompt=None,
+        config_commands=("show", "show full-configuration"),
+        version_commands=("get system status",),
+        paging_off=(),
+        more="--More-- ",
+    ),
+}
+
+#: the netmiko device type of each platform (what fetch passes to ConnectHandler)
+DEVICE_TYPES = {platform: d.netmiko_device_type for platform, d in DIALECTS.items()}
+
+_HOSTNAME = re.compile(r'^\s*(?:set\s+)?hostname\s+"?([^"\s]+)"?', re.MULTILINE)
+_ENC = re.compile(r"\bENC (\S+)")
+
+
+@dataclass(frozen=True)
+class DeviceProfile:
+    """One simulated device: platform, credentials and the files it serves."""
+
+    platform: str
+    config_path: Path
+    version_path: Path | None = None
+    banner_path: Path | None = None
+    username: str = DEMO_USER
+    password: str = DEMO_PASSWORD
+    enable_secret: str = DEMO_ENABLE
+
+    def __post_init__(self) -> None:
+        if self.platform not in DIALECTS:
+            raise ValueError(f"no simulator for platform {self.platform!r}; known: {', '.join(DIALECTS)}")
+
+    @classmethod
+    def default(cls, platform: str, config_path: Path | None = None) -> DeviceProfile:
+        """The recorded device of ``platform`` from ``sim_data/`` (optionally serving another config)."""
+        folder = SIM_DATA / platform
+        return cls(
+            platform=platform,
+            config_path=config_path or folder / "running-config.txt",
+            version_path=folder / "version.txt",
+            banner_path=folder / "banner.txt",
+        )
+
+
+def _read(path: Path | None) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path else ""
+
+
+def _modulus_pack() -> None:
+    """Group-exchange primes for the server side (netmiko's fortinet driver only offers GEX kex).
+
+    There may be no /etc/ssh/moduli; the RFC 3526 2048-bit MODP group is a published safe prime.
+    """
+    if paramiko.Transport._modulus_pack is None:
+        pack = ModulusPack()
+        pack.pack[2048] = [(2, KexGroup14SHA256.P)]
+        paramiko.Transport._modulus_pack = pack
+
+
+def _host_key() -> paramiko.PKey:
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    import io
+
+    return paramiko.Ed25519Key.from_private_key(io.StringIO(pem.decode("ascii")))
+
+
+class _Auth(paramiko.ServerInterface):  # type: ignore[misc]
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.shell = threading.Event()
+
+    def get_allowed_auths(self, username: str) -> str:
+        return "password"
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        profile = self.sim.profile
+        ok = (
+            self.sim.fault is not Fault.AUTH
+            and secrets.compare_digest(username, profile.username)
+            and secrets.compare_digest(password, profile.password)
+        )
+        return int(paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED)
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return int(paramiko.OPEN_SUCCEEDED)
+        return int(paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED)
+
+    def check_channel_pty_request(self, *args: object) -> bool:
+        return True
+
+    def check_channel_shell_request(self, channel: paramiko.Channel) -> bool:
+        self.shell.set()
+        return True
+
+
+class _Closed(Exception):
+    """The client went away or the simulator is stopping."""
+
+
+@dataclass
+class _Session:
+    """One interactive CLI session on one channel."""
+
+    sim: Simulator
+    chan: paramiko.Channel
+    privileged: bool = True
+    paging: bool = True
+    fortios_output: str = "more"
+    console_block: bool = False
+    pending: bytes = field(default=b"")
+    _skip_lf: bool = False
+
+    @property
+    def dialect(self) -> Dialect:
+        return DIALECTS[self.sim.profile.platform]
+
+    def prompt(self) -> str:
+        host = self.sim.hostname()
+        if not self.privileged and self.dialect.user_prompt:
+            return self.dialect.user_prompt.format(h=host)
+        if self.console_block:
+            return f"{host} (console) # "
+        return self.dialect.prompt.format(h=host)
+
+    # -- channel i/o -------------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        if self.sim.stopping.is_set():
+            raise _Closed
+        try:
+            self.chan.sendall(text.replace("\r\n", "\n").replace("\n", "\r\n").encode())
+        except (OSError, EOFError) as exc:
+            raise _Closed from exc
+
+    def read_line(self, *, secret: bool = False) -> str:
+        """The next line typed (``\\r``, ``\\n`` or ``\\r\\n`` ends it), echoed unless ``secret``."""
+        while True:
+            match = re.search(rb"\r\n|\r|\n", self.pending)
+            if match:
+                line = self.pending[: match.start()]
+                self.pending = self.pending[match.end() :]
+                if match.group() == b"\r" and not self.pending:
+                    self._skip_lf = True  # a \n arriving in the next read belongs to this line end
+                text = line.decode(errors="replace")
+                self.send(("" if secret else text) + "\n")
+                return text
+            self.pending += self.read_some()
+
+    def read_key(self) -> bytes:
+        if not self.pending:
+            self.pending = self.read_some()
+        key, self.pending = self.pending[:1], self.pending[1:]
+        return key
+
+    def read_some(self) -> bytes:
+        while True:
+            if self.sim.stopping.is_set():
+                raise _Closed
+            try:
+                data = self.chan.recv(4096)
+            except TimeoutError:
+                continue
+            except (OSError, EOFError) as exc:
+                raise _Closed from exc
+            if not data:
+                raise _Closed
+            if self._skip_lf:
+                self._skip_lf = False
+                if data.startswith(b"\n"):
+                    data = data[1:]
+                    if not data:
+                        continue
+            return bytes(data)
+
+    def output(self, text: str) -> None:
+        """Send command output, paged when paging is on."""
+        lines = text.splitlines()
+        if not self.paging or len(lines) < PAGE_LINES:
+            self.send(text if text.endswith("\n") or not text else text + "\n")
+            return
+        page = PAGE_LINES - 1
+        for start in range(0, len(lines), page):
+            self.send("\n".join(lines[start : start + page]) + "\n")
+            if start + page >= len(lines):
+                return
+            self.send(self.dialect.more)
+            key = self.read_key()
+            self.send("\r" + " " * len(self.dialect.more) + "\r")
+            if key in (b"q", b"Q", b"\x03"):
+                return
+
+    # -- the CLI -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        profile = self.sim.profile
+        banner = _read(profile.banner_path)
+        if self.sim.fault is Fault.GARBAGE:
+            self.garbage()
+            return
+        self.privileged = self.dialect.user_prompt is None
+        if self.dialect.press_any_key:
+            self.send(banner.rstrip("\n") + "\n\n" + _PROCURVE_COPYRIGHT + "Press any key to continue\n")
+            self.read_key()
+            self.pending = b""
+        elif banner:
+            self.send(banner.rstrip("\n") + "\n")
+        while True:
+            self.send(self.prompt())
+            line = self.read_line().strip()
+            if not self.command(line):
+                return
+
+    def garbage(self) -> None:
+        rng = random.Random()  # noqa: S311  (noise, not a secret)
+        alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 !%&*()[]{}~;:,."
+        for _ in range(40):
+            self.send("".join(rng.choice(alphabet) for _ in range(72)) + "\n")
+        self.sim.stopping.wait(30)
+
+    def command(self, line: str) -> bool:
+        """Answer one command line; False ends the session."""
+        dialect = self.dialect
+        cmd, _, pipe = line.partition("|")
+        cmd = " ".join(cmd.split())
+        if not cmd:
+            return True
+        if cmd in dialect.logout:
+            if self.console_block:
+                self.console_block = False
+                return True
+            if dialect.logout_confirm:
+                self.send(dialect.logout_confirm)
+                key = self.read_key()
+                if key.lower() != b"y":
+                    self.send("\n")
+                    return True
+            return False
+        if self.sim.profile.platform == "fortios" and self.fortios(cmd, pipe):
+            return True
+        if cmd == "enable" and dialect.user_prompt:
+            self.send("Password: ")
+            given = self.read_line(secret=True)
+            if secrets.compare_digest(given, self.sim.profile.enable_secret):
+                self.privileged = True
+            else:
+                self.send("% Access denied\n")
+            return True
+        if cmd in dialect.paging_off:
+            self.paging = False
+            return True
+        if cmd in dialect.accepted or cmd == "enable":
+            return True
+        if cmd in dialect.version_commands:
+            self.output(_grep(_read(self.sim.profile.version_path), pipe))
+            return True
+        if cmd in dialect.config_commands:
+            if not self.privileged:
+                self.send("% Invalid input detected at '^' marker.\n")
+                return True
+            self.config(pipe)
+            return True
+        self.send(
+            "% Invalid input detected at '^' marker.\n"
+            if dialect.user_prompt
+            else "Invalid input: " + cmd + "\n"
+        )
+        return True
+
+    def fortios(self, cmd: str, pipe: str) -> bool:
+        if cmd == "get system console":
+            self.output(f"output              : {self.fortios_output}\n")
+        elif cmd == "config system console":
+            self.console_block = True
+        elif self.console_block and cmd.startswith("set output "):
+            self.fortios_output = cmd.split()[-1]
+            self.paging = self.fortios_output != "standard"
+        elif cmd in ("end", "next"):
+            self.console_block = False
+        else:
+            return False
+        return True
+
+    def config(self, pipe: str) -> None:
+        text = self.sim.config_text()
+        if self.sim.profile.platform == "fortios":
+            text = _reencrypt(text)
+        text = _grep(text, pipe)
+        fault = self.sim.fault
+        if fault in (Fault.STALL, Fault.DROP):
+            lines = text.splitlines(keepends=True)
+            self.send("".join(lines[: max(1, len(lines) // 2)]))
+            if fault is Fault.DROP:
+                self.chan.get_transport().close()
+                raise _Closed
+            self.sim.stopping.wait()  # stall until the client gives up or the simulator stops
+            raise _Closed
+        self.output(text)
+
+
+_PROCURVE_COPYRIGHT = (
+    "  (C) Copyright 2018 Hewlett Packard Enterprise Development LP\n\n"
+    "                   RESTRICTED RIGHTS LEGEND\n\n"
+)
+
+
+def _grep(text: str, pipe: str) -> str:
+    """Apply ``| grep PATTERN`` / ``| include PATTERN`` as the devices do (others are ignored)."""
+    words = pipe.split(None, 1)
+    if len(words) == 2 and words[0] in ("grep", "include", "i", "inc"):
+        try:
+            pattern = re.compile(words[1].strip())
+        except re.error:
+            return text
+        return "".join(line for line in text.splitlines(keepends=True) if pattern.search(line))
+    return text
+
+
+def _reencrypt(text: str) -> str:
+    """Fresh ciphertext for every ``ENC`` value, as FortiOS does on each ``show``."""
+
+    def fresh(match: re.Match[str]) -> str:
+        size = max(12, len(match.group(1)) * 3 // 4)
+        return "ENC " + base64.b64encode(os.urandom(size)).decode("ascii")
+
+    return _ENC.sub(fresh, text)
+
+
+class Simulator:
+    """One simulated device listening on 127.0.0.1 (``port=0``: an ephemeral port)."""
+
+    def __init__(self, profile: DeviceProfile, *, port: int = 0, name: str | None = None) -> None:
+        self.profile = profile
+        self.name = name or profile.platform
+        self.fault = Fault.NONE
+        self.host = LOOPBACK
+        self.port = port
+        self.host_key = _host_key()
+        self.stopping = threading.Event()
+        self._sock: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._transports: list[paramiko.Transport] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Simulator({self.name}, {self.profile.platform}, {self.host}:{self.port}, fault={self.fault})"
+
+    @property
+    def device_type(self) -> str:
+        return DIALECTS[self.profile.platform].netmiko_device_type
+
+    def hostname(self) -> str:
+        match = _HOSTNAME.search(self.config_text())
+        return match.group(1) if match else self.name
+
+    def config_text(self) -> str:
+        return _read(self.profile.config_path)
+
+    def known_hosts_line(self) -> str:
+        return f"[{self.host}]:{self.port} {self.host_key.get_name()} {self.host_key.get_base64()}"
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        _modulus_pack()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, self.port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(f"simulator {self.name}: cannot listen on {LOOPBACK}:{self.port}: {exc}") from exc
+        sock.listen(16)
+        sock.settimeout(_POLL_S)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self._spawn(self._accept_loop, f"sim-{self.name}-accept")
+        log.info(
+            "simulator %s (%s) listening on %s:%s", self.name, self.profile.platform, LOOPBACK, self.port
+        )
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._sock is not None:
+            self._sock.close()
+        with self._lock:
+            transports = list(self._transports)
+            threads = list(self._threads)
+        for transport in transports:
+            transport.close()
+        for thread in threads:
+            thread.join(timeout=5)
+        for transport in transports:
+            transport.join(timeout=5)
+        log.info("simulator %s stopped", self.name)
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, target: object, name: str, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self) -> None:
+        assert self._sock is not None
+        while not self.stopping.is_set():
+            try:
+                conn, _addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._spawn(self._serve, f"sim-{self.name}-conn", conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        transport = paramiko.Transport(conn)
+        transport.set_log_channel(_SSH_LOG)
+        with self._lock:
+            self._transports.append(transport)
+        try:
+            transport.add_server_key(self.host_key)
+            server = _Auth(self)
+            try:
+                transport.start_server(server=server)
+            except (paramiko.SSHException, OSError, EOFError):
+                return
+            chan = None
+            while chan is None and transport.is_active() and not self.stopping.is_set():
+                chan = transport.accept(_POLL_S)
+            if chan is None:
+                return
+            while not server.shell.wait(_POLL_S):
+                if self.stopping.is_set() or not transport.is_active():
+                    return
+            chan.settimeout(_POLL_S)
+            with contextlib.suppress(_Closed):
+                _Session(self, chan).run()
+            with contextlib.suppress(OSError, EOFError):
+                chan.close()
+        finally:
+            transport.close()
+
+
+def platforms() -> Sequence[str]:
+    return tuple(DIALECTS)
+
+
+@contextlib.contextmanager
+def running(profiles: Sequence[tuple[str, DeviceProfile, int]] = ()) -> Iterator[dict[str, Simulator]]:
+    """Start one simulator per ``(name, profile, port)`` (port 0: ephemeral); stop them all on exit.
+
+    Without arguments: one recorded device per platform on ephemeral ports.
+    """
+    wanted = list(profiles) or [(p, DeviceProfile.default(p), 0) for p in DIALECTS]
+    sims: dict[str, Simulator] = {}
+    try:
+        for name, profile, port in wanted:
+            sims[name] = Simulator(profile, port=port, name=name).start()
+        yield sims
+    finally:
+        for sim in sims.values():
+            sim.stop()
+
+
+def write_known_hosts(path: Path, sims: Sequence[Simulator]) -> Path:
+    """A known_hosts file trusting exactly these simulators' host keys."""
+    path.write_text("".join(sim.known_hosts_line() + "\n" for sim in sims), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+DEMO_KNOWN_HOSTS_ENV = "MAINT_DEMO_KNOWN_HOSTS"
+
+
+def inventory_devices(hosts_file: Path) -> list[tuple[str, DeviceProfile, int]]:
+    """The simulated devices an inventory names: hosts with ``network_config_platform`` and a loopback
+    ``ansible_port`` (the demo client's ``network`` group)."""
+    import yaml
+
+    data = yaml.safe_load(hosts_file.read_text(encoding="utf-8")) or {}
+    found: list[tuple[str, DeviceProfile, int]] = []
+
+    def walk(group: dict[str, object]) -> None:
+        hosts = group.get("hosts") or {}
+        if isinstance(hosts, dict):
+            for name, hostvars in hosts.items():
+                if isinstance(hostvars, dict) and hostvars.get("network_config_platform") in DIALECTS:
+                    port = int(hostvars.get("ansible_port", 0))
+                    found.append(
+                        (str(name), DeviceProfile.default(str(hostvars["network_config_platform"])), port)
+                    )
+        children = group.get("children") or {}
+        if isinstance(children, dict):
+            for child in children.values():
+                if isinstance(child, dict):
+                    walk(child)
+
+    walk(data.get("all") or {})
+    return found
+
+
+@contextlib.contextmanager
+def demo(hosts_file: Path, known_hosts: Path) -> Iterator[dict[str, Simulator]]:
+    """Serve the inventory's simulated devices while the block runs (``maint demo``).
+
+    Writes their host keys to ``known_hosts`` and points ``MAINT_DEMO_KNOWN_HOSTS`` at it (the demo
+    inventory reads it), restoring the environment afterwards.
+    """
+    # fresh credentials per demo, handed to the inventory through the environment (the demo
+    # inventory looks them up), so no password sits in the repository even for the demo
+    password, enable = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
+    devices = [
+        (name, dataclasses.replace(profile, password=password, enable_secret=enable), port)
+        for name, profile, port in inventory_devices(hosts_file)
+    ]
+    env = {DEMO_KNOWN_HOSTS_ENV: str(known_hosts), DEMO_PASSWORD_ENV: password, DEMO_ENABLE_ENV: enable}
+    previous = {key: os.environ.get(key) for key in env}
+    with running(devices) as sims:
+        write_known_hosts(known_hosts, list(sims.values()))
+        os.environ.update(env)
+        try:
+            yield sims
+        finally:
+            for key, value in previous.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
