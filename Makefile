@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit molecule bench clean
 
 setup: $(STAMP)
 
@@ -33,7 +33,12 @@ typecheck: setup
 unit: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
 
-test: lint typecheck unit
+# Molecule scenarios on real Debian 12 containers (podman); skips loudly when podman does not work.
+# One scenario: make molecule SCENARIOS=linux_patching
+molecule: setup
+	molecule/run.sh $(SCENARIOS)
+
+test: lint typecheck unit molecule
 
 bench: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python bench/run_all.py

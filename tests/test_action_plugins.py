@@ -25,7 +25,7 @@ from runner.redact import MASK, is_secret_key, redact
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STATUSES = {"pass", "fail", "warn", "not_checked", "error"}
-CONTROLS = [f"HEALTH-LNX-0{i}" for i in range(1, 7)]
+CONTROLS = [f"HEALTH-LNX-0{i}" for i in range(1, 8)]
 
 # ---------------------------------------------------------------- redact
 
@@ -313,7 +313,7 @@ def task(tasks: dict[str, dict[str, Any]], name: str, play: str = "Role and plug
 
 
 def test_role_emits_six_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "linux_health : HEALTH-LNX-01..06 | AUDIT | Evaluate host health")
+    res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Evaluate host health")
     assert res["changed"] is False and res.get("failed", False) is False
     rows = res["maint_results"]
     assert [r["control"] for r in rows] == CONTROLS
@@ -335,12 +335,12 @@ def test_role_emits_six_results_with_client_overrides(tasks: dict[str, dict[str,
         assert by["HEALTH-LNX-04"]["status"] == "not_checked"
         assert by["HEALTH-LNX-04"]["evidence"]["reason"].startswith("systemd is not the init system")
     summary = res["maint_summary"]
-    assert set(summary) == STATUSES and sum(summary.values()) == 6
+    assert set(summary) == STATUSES and sum(summary.values()) == 7
     assert summary == {s: sum(r["status"] == s for r in rows) for s in STATUSES}
 
 
 def test_collector_ran_once_and_changed_nothing(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "linux_health : HEALTH-LNX-01..06 | AUDIT | Collect host health data")
+    res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Collect host health data")
     assert res["changed"] is False
     raw = res["linux_health"]
     assert raw["schema"] == 1 and raw["system"] == "Linux"
@@ -407,17 +407,17 @@ def test_maint_evaluate_broken_data_gives_error_rows(tasks: dict[str, dict[str, 
     error = rows[0]["evidence"]["error"]
     assert error.startswith("linux_health: raw data has the wrong shape: hostname: Field required")
     assert "filesystems: Input should be a valid dictionary" in error
-    assert res["maint_summary"]["error"] == 6
+    assert res["maint_summary"]["error"] == 7
 
 
 def test_threshold_typo_stops_the_role_before_collecting(tasks: dict[str, dict[str, Any]]) -> None:
     play = "Thresholds with a typo"
     res = task(
-        tasks, "linux_health : HEALTH-LNX-01..06 | PREFLIGHT | Thresholds are known and coherent", play
+        tasks, "linux_health : HEALTH-LNX-01..07 | PREFLIGHT | Thresholds are known and coherent", play
     )
     assert res["failed"] is True
     assert "['fs_warn_percent']" in res["msg"]
-    assert f"{play} / linux_health : HEALTH-LNX-01..06 | AUDIT | Collect host health data" not in tasks
+    assert f"{play} / linux_health : HEALTH-LNX-01..07 | AUDIT | Collect host health data" not in tasks
 
 
 FINDING_KEYS = {"control", "title", "domain", "status", "severity", "evidence", "remediation"}

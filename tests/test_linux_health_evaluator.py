@@ -45,7 +45,7 @@ def test_every_case_file_is_used_and_documented() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
 def test_case(case: dict[str, Any]) -> None:
     got = judge(load(case["file"]), case.get("thresholds"))
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists all six controls"
+    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists all seven controls"
     for control, want in case["expect"].items():
         want = {"status": want} if isinstance(want, str) else want
         finding = got[control]
@@ -91,7 +91,7 @@ def test_unavailable_probe_never_passes() -> None:
 def test_registry_entry() -> None:
     ev = evaluators.get("linux_health")
     assert ev.role == "linux_health"
-    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in range(1, 7)]
+    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in range(1, 8)]
     assert dict(ev.defaults) == dict(DEFAULTS)
     assert [c.control for c in evaluators.controls_for_role("linux_health")] == list(CONTROL_IDS)
 
@@ -160,7 +160,7 @@ BAD_THRESHOLDS: list[tuple[dict[str, Any], str]] = [
     ({"inode_warn_pct": -1}, "inode_warn_pct: Input should be greater than or equal to 0"),
     ({"fs_fail_pct": 101}, "fs_fail_pct: Input should be less than or equal to 100"),
     ({"uptime_warn_days": True}, "uptime_warn_days: Input should be a valid integer"),
-    ({"skip_controls": ["HEALTH-LNX-07"]}, "skip_controls names unknown controls ['HEALTH-LNX-07']"),
+    ({"skip_controls": ["HEALTH-LNX-08"]}, "skip_controls names unknown controls ['HEALTH-LNX-08']"),
 ]
 
 

@@ -8,7 +8,7 @@ module: linux_health_facts
 short_description: Collect Linux host health data (disk, inodes, reboot, systemd, time, uptime)
 description:
   - Reads the state of a Linux host in one call and returns it as JSON under the key C(linux_health) for the
-    C(linux_health) evaluator to judge (controls C(HEALTH-LNX-01) to C(HEALTH-LNX-06)).
+    C(linux_health) evaluator to judge (controls C(HEALTH-LNX-01) to C(HEALTH-LNX-07)).
   - Changes nothing on the host; always returns C(changed=false) and runs the same in check mode.
   - Every probe reports C(available=false) and a C(reason) when it cannot run (no systemd as PID 1, no
     installed kernel image in a container, a hung network mount) instead of failing the module.
@@ -24,6 +24,9 @@ description:
   - "Pending reboot: C(/run/reboot-required) and its C(.pkgs) list (Debian family), C(needs-restarting -r)
     where installed (RHEL family), and whether a newer kernel of the running kernel's flavour is installed
     in C(/boot) or C(/lib/modules)."
+  - "Disk health (SMART): C(smartctl --scan -j) lists the disks, then C(smartctl -j -a -d TYPE DEVICE) per
+    disk (at most O(smart_max_disks)); each disk's JSON is returned as smartctl printed it. No smartctl, or
+    no disk found (VMs, containers), gives C(available=false) and the reason. Reading SMART needs root."
   - "Time synchronisation: the kernel's own view (C(adjtimex), what C(timedatectl) reports as
     NTPSynchronized), refined by C(chronyc tracking) or C(timedatectl show) when those answer."
 version_added: "0.1.0"
@@ -42,6 +45,16 @@ options:
         C(needs-restarting)).
     type: float
     default: 30.0
+  smart:
+    description:
+      - Whether to read SMART data with C(smartctl) (HEALTH-LNX-07).
+    type: bool
+    default: true
+  smart_max_disks:
+    description:
+      - Most disks read with C(smartctl) per host; the rest are listed as skipped.
+    type: int
+    default: 32
 attributes:
   check_mode:
     support: full
@@ -61,7 +74,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: HEALTH-LNX-01..06 | AUDIT | Collect host health data
+- name: HEALTH-LNX-01..07 | AUDIT | Collect host health data
   linux_health_facts:
   register: linux_health_raw
 
@@ -186,8 +199,20 @@ linux_health:
           stratum: "3"
           offset_seconds: 0.000012
         timedatectl: {available: true, synchronized: true, ntp_enabled: true, timezone: Europe/Paris}
+    smart:
+      description: C(smartctl -j -a) output of each disk C(smartctl --scan -j) found, unchanged.
+      type: dict
+      sample:
+        available: true
+        scanned: 1
+        disks:
+          - smartctl: {version: [7, 3], exit_status: 0}
+            device: {name: /dev/nvme0, type: nvme, protocol: NVMe}
+            smart_status: {passed: true, nvme: {value: 0}}
+            nvme_smart_health_information_log: {critical_warning: 0, media_errors: 0, percentage_used: 3}
 """
 
+import json
 import os
 import platform
 import re
@@ -717,6 +742,45 @@ def read_time_sync(timeout):
     return out
 
 
+# ---------------------------------------------------------------- SMART
+
+
+def read_smart(timeout, max_disks):
+    tool = shutil.which("smartctl") or next(
+        (p for p in ("/usr/sbin/smartctl", "/sbin/smartctl") if os.access(p, os.X_OK)), None
+    )
+    if tool is None:
+        return unavailable("smartctl is not installed (smartmontools)")
+    try:
+        _rc, out, _err = run([tool, "--scan", "-j"], timeout)
+        scan = json.loads(out)
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        return unavailable(f"smartctl --scan -j failed: {exc}")
+    devices = [d for d in scan.get("devices", []) if isinstance(d, dict) and d.get("name")]
+    if not devices:
+        return unavailable("smartctl --scan found no disk (a VM or container has no SMART-capable disk)")
+    disks = []
+    for dev in devices[:max_disks]:
+        argv = [tool, "-j", "-a", dev["name"]]
+        if dev.get("type"):
+            argv[3:3] = ["-d", dev["type"]]
+        try:
+            _rc, out, _err = run(argv, timeout)
+            doc = json.loads(out)
+        except (OSError, subprocess.SubprocessError, ValueError) as exc:
+            doc = {
+                "smartctl": {"exit_status": 2, "messages": [{"string": f"{' '.join(argv)}: {exc}"}]},
+                "device": {"name": dev["name"], "type": dev.get("type", "")},
+            }
+        disks.append(doc)
+    return {
+        "available": True,
+        "scanned": len(devices),
+        "skipped": max(len(devices) - max_disks, 0),
+        "disks": disks,
+    }
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -728,7 +792,7 @@ def probe(name, fn, *args):
         return unavailable(f"{name} probe crashed: {type(exc).__name__}: {exc}")
 
 
-def collect(statvfs_timeout, command_timeout):
+def collect(statvfs_timeout, command_timeout, smart=True, smart_max_disks=32):
     uname = os.uname()
     os_release = probe("os-release", read_os_release)
     data = {
@@ -741,7 +805,7 @@ def collect(statvfs_timeout, command_timeout):
     }
     if data["system"] != "Linux":
         reason = "not a Linux system ({})".format(data["system"])
-        for key in ("uptime", "filesystems", "systemd", "time_sync"):
+        for key in ("uptime", "filesystems", "systemd", "time_sync", "smart"):
             data[key] = unavailable(reason)
         data["reboot"] = {k: unavailable(reason) for k in ("flag_file", "needs_restarting", "kernel")}
         return data
@@ -754,6 +818,10 @@ def collect(statvfs_timeout, command_timeout):
     }
     data["systemd"] = probe("systemd", read_systemd, command_timeout)
     data["time_sync"] = probe("time sync", read_time_sync, command_timeout)
+    if smart:
+        data["smart"] = probe("smart", read_smart, command_timeout, smart_max_disks)
+    else:
+        data["smart"] = unavailable("SMART reading switched off (linux_health_smart: false)")
     return data
 
 
@@ -762,10 +830,15 @@ def main():
         argument_spec={
             "statvfs_timeout": {"type": "float", "default": 5.0},
             "command_timeout": {"type": "float", "default": 30.0},
+            "smart": {"type": "bool", "default": True},
+            "smart_max_disks": {"type": "int", "default": 32},
         },
         supports_check_mode=True,
     )
-    data = collect(module.params["statvfs_timeout"], module.params["command_timeout"])
+    params = module.params
+    data = collect(
+        params["statvfs_timeout"], params["command_timeout"], params["smart"], params["smart_max_disks"]
+    )
     module.exit_json(changed=False, linux_health=data)
 
 

@@ -1,4 +1,4 @@
-"""Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-06.
+"""Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-07.
 
 The raw data is the module's ``linux_health`` key (a saved whole module result is unwrapped). Each probe in
 it says ``available: false`` and why when it could not run; such a control is ``not_checked`` with that
@@ -24,6 +24,10 @@ from pydantic import (
 )
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.smartctl import DEFAULTS as SMART_DEFAULTS
+from runner.evaluators.smartctl import KIND as SMARTCTL_KIND
+from runner.evaluators.smartctl import SMART, evaluate_smartctl, judge_disks, parse_smart_thresholds
+from runner.evaluators.smartctl import not_checked as smart_not_checked
 from runner.results import Control, Domain, Finding, Severity, Status
 
 KIND = "linux_health"
@@ -99,7 +103,7 @@ UPTIME = Control(
         "(kpatch / Canonical Livepatch) or a documented waiver."
     ),
 )
-CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, REBOOT, FAILED_UNITS, TIME_SYNC, UPTIME)
+CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, REBOOT, FAILED_UNITS, TIME_SYNC, UPTIME, SMART)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
 #: threshold names are the role variables without the ``linux_health_`` prefix
@@ -112,6 +116,7 @@ DEFAULTS: Mapping[str, Any] = {
     "fs_exclude_fstypes": (),
     "failed_units_ignore": (),
     "uptime_warn_days": 90,
+    **SMART_DEFAULTS,
     "skip_controls": (),
 }
 
@@ -132,12 +137,21 @@ class Thresholds(BaseModel):
     fs_exclude_fstypes: list[StrictStr]
     failed_units_ignore: list[StrictStr]
     uptime_warn_days: StrictInt = Field(ge=0)
+    smart_reallocated_warn: StrictInt = Field(ge=1)
+    smart_reallocated_fail: StrictInt = Field(ge=1)
+    smart_pending_fail: StrictInt = Field(ge=1)
+    smart_media_errors_fail: StrictInt = Field(ge=1)
     skip_controls: list[StrictStr]
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
         if self.fs_warn_pct > self.fs_fail_pct:
             raise ValueError(f"fs_warn_pct ({self.fs_warn_pct}) is above fs_fail_pct ({self.fs_fail_pct})")
+        if self.smart_reallocated_warn > self.smart_reallocated_fail:
+            raise ValueError(
+                f"smart_reallocated_warn ({self.smart_reallocated_warn}) is above "
+                f"smart_reallocated_fail ({self.smart_reallocated_fail})"
+            )
         if self.inode_warn_pct > self.inode_fail_pct:
             raise ValueError(
                 f"inode_warn_pct ({self.inode_warn_pct}) is above inode_fail_pct ({self.inode_fail_pct})"
@@ -252,6 +266,17 @@ class _TimeSync(_Probe):
         return self
 
 
+class _Smart(_Probe):
+    """``smartctl -j -a`` output of each disk ``smartctl --scan`` found (judged by evaluators.smartctl)."""
+
+    disks: list[dict[str, Any]] = Field(default_factory=list)
+
+
+_NO_SMART_PROBE = _Smart(
+    available=False, reason="the collector sent no 'smart' probe (collector older than HEALTH-LNX-07)"
+)
+
+
 class _Health(_Raw):
     schema_version: StrictInt = Field(alias="schema")
     hostname: str
@@ -261,6 +286,7 @@ class _Health(_Raw):
     reboot: _Reboot
     systemd: _Systemd
     time_sync: _TimeSync
+    smart: _Smart = _NO_SMART_PROBE
 
 
 def _describe(exc: ValidationError) -> str:
@@ -525,9 +551,19 @@ def _judge_uptime(uptime: _Uptime, th: Thresholds, kernel: str) -> Finding:
     return UPTIME.finding(Status.PASS, evidence, remediation="")
 
 
+def _judge_smart(smart: _Smart, th: Thresholds) -> Finding:
+    if not smart.available:
+        return smart_not_checked(smart.reason)
+    if not smart.disks:
+        return smart_not_checked(
+            "smartctl --scan found no disk (a VM or container has no SMART-capable disk)"
+        )
+    return judge_disks(smart.disks, parse_smart_thresholds(th.model_dump(), KIND), KIND)
+
+
 @evaluator(KIND, role="linux_health", controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
-    """Linux host health: disk space, inodes, pending reboot, failed units, time sync, uptime."""
+    """Linux host health: disk space, inodes, pending reboot, failed units, time sync, uptime, SMART."""
     th = parse_thresholds(thresholds)
     health = parse_raw(raw)
     findings = [
@@ -537,8 +573,12 @@ def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Findi
         _judge_units(health.systemd, th),
         _judge_time(health.time_sync),
         _judge_uptime(health.uptime, th, health.kernel),
+        _judge_smart(health.smart, th),
     ]
     return [_skip(f, th.skip_controls) for f in findings]
+
+
+evaluator(SMARTCTL_KIND, role="linux_health", controls=[SMART], defaults=SMART_DEFAULTS)(evaluate_smartctl)
 
 
 def _skip(finding: Finding, skip: Sequence[str]) -> Finding:

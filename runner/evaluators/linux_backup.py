@@ -1,0 +1,475 @@
+"""Judge the raw output of ``linux_backup_facts``: BKP-RESTIC-01 to 04 (kind ``restic``), BKP-FILE-01/02
+(kind ``backup_files``), or all six (kind ``linux_backup``, what the role uses).
+
+Ages are measured from the collector's clock (``collected_epoch``). A locked or missing repository, a wrong
+password, no snapshot: failures with the reason, never errors. A backup never restored is not verified:
+BKP-RESTIC-04 warns when no test-restore file is configured.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+
+from runner.evaluators import EvaluatorError, evaluator
+from runner.results import Control, Domain, Finding, Severity, Status
+
+ROLE = "linux_backup"
+SCHEMA = 1
+_HOUR = 3600
+
+REACHABLE = Control(
+    control="BKP-RESTIC-01",
+    title="restic repository opens with the stored password",
+    domain=Domain.BACKUP,
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Run `restic -r REPO snapshots` on the host with the vault's password. Wrong password: the vault "
+        "and the host's backup job disagree - find which one the backups use. Missing: the target is not "
+        "mounted or the path moved. Locked: `restic list locks`; if the lock's process is gone, "
+        "`restic unlock`."
+    ),
+)
+FRESH = Control(
+    control="BKP-RESTIC-02",
+    title="A recent restic snapshot exists for this host",
+    domain=Domain.BACKUP,
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Check the backup job (systemd timer or cron) and its log: is it enabled, did it fail, does it "
+        "back up under this host name (`restic snapshots --host HOST`)? Run it by hand and watch it finish."
+    ),
+)
+INTEGRITY = Control(
+    control="BKP-RESTIC-03",
+    title="restic check finds no error in the repository",
+    domain=Domain.BACKUP,
+    severity=Severity.HIGH,
+    remediation=(
+        "Read the errors: a damaged or truncated pack needs `restic repair packs` / `restic rebuild-index` "
+        "(restic >= 0.16) and a fresh backup; check the storage (disk SMART, NAS scrub). Until a check "
+        "is clean, do not prune."
+    ),
+)
+RESTORE = Control(
+    control="BKP-RESTIC-04",
+    title="Test restore from the latest snapshot matches",
+    domain=Domain.BACKUP,
+    severity=Severity.HIGH,
+    remediation=(
+        "Restore the file by hand (`restic dump latest PATH | sha256sum`) and compare. A checksum mismatch "
+        "or a failed dump means the backup cannot be trusted: run `restic check --read-data`."
+    ),
+)
+FILE_AGE = Control(
+    control="BKP-FILE-01",
+    title="Newest file-based backup is recent",
+    domain=Domain.BACKUP,
+    severity=Severity.CRITICAL,
+    remediation=(
+        "Check the job writing the backup files (tar, rsync, pg_dump, mysqldump...): its schedule, its log "
+        "and its target; a target that is not mounted leaves the directory empty or missing."
+    ),
+)
+FILE_SIZE = Control(
+    control="BKP-FILE-02",
+    title="Newest file-based backup is not truncated",
+    domain=Domain.BACKUP,
+    severity=Severity.HIGH,
+    remediation=(
+        "A backup file smaller than expected is usually a dump that failed early (authentication, disk "
+        "full): open it (`zcat FILE | tail`) and read the job's log."
+    ),
+)
+RESTIC_CONTROLS: tuple[Control, ...] = (REACHABLE, FRESH, INTEGRITY, RESTORE)
+FILE_CONTROLS: tuple[Control, ...] = (FILE_AGE, FILE_SIZE)
+CONTROLS: tuple[Control, ...] = RESTIC_CONTROLS + FILE_CONTROLS
+CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+
+RESTIC_DEFAULTS: Mapping[str, Any] = {"restic_max_age_hours": 26, "skip_controls": ()}
+FILE_DEFAULTS: Mapping[str, Any] = {"files_max_age_hours": 26, "files_min_size_bytes": 1, "skip_controls": ()}
+DEFAULTS: Mapping[str, Any] = {**RESTIC_DEFAULTS, **FILE_DEFAULTS}
+
+REASONS = {
+    "wrong_password": "wrong password (the vault's password does not open the repository)",
+    "missing": "no repository at this location",
+    "locked": "the repository is locked",
+    "not_installed": "restic is not installed",
+    "no_password": "no password in the vault for this repository",
+    "timeout": "restic did not answer in time",
+    "error": "restic failed",
+}
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    restic_max_age_hours: StrictInt = Field(ge=1)
+    files_max_age_hours: StrictInt = Field(ge=1)
+    files_min_size_bytes: StrictInt = Field(ge=0)
+    skip_controls: list[StrictStr]
+
+    @model_validator(mode="after")
+    def _known(self) -> Thresholds:
+        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
+        if unknown:
+            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        return self
+
+
+class _Raw(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+class _Reachable(_Raw):
+    ok: bool
+    error_kind: str = ""
+    message: str = ""
+
+
+class _Snapshot(_Raw):
+    id: str = ""
+    short_id: str
+    time: str
+    time_epoch: StrictInt
+    hostname: str = ""
+    paths: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class _Snapshots(_Raw):
+    host: str
+    tags: list[str] = Field(default_factory=list)
+    path: str = ""
+    count: StrictInt
+    latest: _Snapshot | None = None
+
+
+class _Check(_Raw):
+    ran: bool
+    reason: str = ""
+    ok: bool = False
+    rc: StrictInt | None = None
+    error_kind: str = ""
+    errors: list[str] = Field(default_factory=list)
+    read_data_subset: str = ""
+
+
+class _Restore(_Raw):
+    configured: bool
+    reason: str = ""
+    path: str = ""
+    snapshot: str = ""
+    ok: bool = False
+    error: str = ""
+    size: StrictInt | None = None
+    sha256_restored: str = ""
+    sha256_expected: str = ""
+    expected_source: str = ""
+    comparable: bool = False
+
+
+class _Restic(_Raw):
+    configured: bool
+    reason: str = ""
+    repository: str = ""
+    version: str = ""
+    reachable: _Reachable | None = None
+    snapshots: _Snapshots | None = None
+    check: _Check | None = None
+    restore: _Restore | None = None
+
+
+class _Newest(_Raw):
+    path: str
+    mtime: StrictInt
+    size: StrictInt
+
+
+class _FileSet(_Raw):
+    name: str
+    path: str
+    pattern: str = "*"
+    available: bool
+    reason: str = ""
+    count: StrictInt = 0
+    newest: _Newest | None = None
+    max_age_hours: StrictInt | None = None
+    min_size_bytes: StrictInt | None = None
+
+
+class _Files(_Raw):
+    configured: bool
+    sets: list[_FileSet] = Field(default_factory=list)
+
+
+class _Backup(_Raw):
+    schema_version: StrictInt = Field(alias="schema")
+    collected_epoch: StrictInt
+    restic: _Restic | None = None
+    files: _Files | None = None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5]]
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_raw(raw: Any, kind: str, need: str) -> _Backup:
+    if isinstance(raw, Mapping) and "collected_epoch" not in raw and isinstance(raw.get(ROLE), Mapping):
+        raw = raw[ROLE]
+    if not isinstance(raw, Mapping):
+        raise EvaluatorError(
+            f"{kind}: raw data must be a mapping (the linux_backup_facts module's 'linux_backup' key), "
+            f"got {type(raw).__name__}"
+        )
+    try:
+        data = _Backup.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{kind}: raw data has the wrong shape: {_describe(exc)}") from exc
+    if data.schema_version != SCHEMA:
+        raise EvaluatorError(
+            f"{kind}: raw data schema {data.schema_version} is not supported (expected {SCHEMA})"
+        )
+    if need and getattr(data, need) is None:
+        raise EvaluatorError(f"{kind}: raw data has no '{need}' section")
+    return data
+
+
+def parse_thresholds(thresholds: Mapping[str, Any], kind: str) -> Thresholds:
+    try:
+        return Thresholds.model_validate({**DEFAULTS, **thresholds})
+    except ValidationError as exc:
+        raise EvaluatorError(f"{kind}: invalid thresholds: {_describe(exc)}") from exc
+
+
+def _not_checked(control: Control, reason: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+    return control.finding(
+        Status.NOT_CHECKED,
+        {"reason": reason, **(evidence or {})},
+        remediation=f"Could not check: {reason}. Fix the cause, or waive {control.control} for this host.",
+    )
+
+
+def _hours(seconds: int) -> float:
+    return round(seconds / _HOUR, 1)
+
+
+# ---------------------------------------------------------------- restic
+
+
+def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
+    if not restic.configured:
+        reason = restic.reason or "no restic repository configured for this host"
+        return [_not_checked(c, reason) for c in RESTIC_CONTROLS]
+    base: dict[str, Any] = {"repository": restic.repository}
+    reach = restic.reachable or _Reachable(ok=False, error_kind="error", message="no answer recorded")
+    if not reach.ok:
+        why = REASONS.get(reach.error_kind, REASONS["error"])
+        evidence = {**base, "reason": why, "error_kind": reach.error_kind, "message": reach.message}
+        unreachable = f"repository not reachable: {why}"
+        return [
+            REACHABLE.finding(
+                Status.FAIL, evidence, remediation=f"{why}: {reach.message}. {REACHABLE.remediation}"
+            ),
+            FRESH.finding(Status.FAIL, {**base, "reason": unreachable}),
+            _not_checked(INTEGRITY, unreachable),
+            RESTORE.finding(Status.FAIL, {**base, "reason": unreachable}),
+        ]
+    findings = [REACHABLE.finding(Status.PASS, {**base, "version": restic.version}, remediation="")]
+    snaps = restic.snapshots
+    latest = snaps.latest if snaps else None
+    selector: dict[str, Any] = {
+        "host": snaps.host if snaps else "",
+        "tags": snaps.tags if snaps else [],
+        "path": snaps.path if snaps else "",
+    }
+    if latest is None:
+        findings.append(
+            FRESH.finding(
+                Status.FAIL,
+                {**base, **selector, "snapshots": 0, "reason": "no snapshot for this host (and tag / path)"},
+            )
+        )
+    else:
+        age = now - latest.time_epoch
+        evidence = {
+            **base,
+            **selector,
+            "snapshots": snaps.count if snaps else 0,
+            "latest": latest.short_id,
+            "latest_time": latest.time,
+            "age_hours": _hours(age),
+            "max_age_hours": th.restic_max_age_hours,
+        }
+        if age > th.restic_max_age_hours * _HOUR:
+            note = (
+                f"latest snapshot {latest.short_id} is {_hours(age)} hours old "
+                f"(limit {th.restic_max_age_hours})"
+            )
+            findings.append(FRESH.finding(Status.FAIL, evidence, remediation=f"{note}. {FRESH.remediation}"))
+        else:
+            findings.append(FRESH.finding(Status.PASS, evidence, remediation=""))
+    findings.append(_judge_check(restic.check, base))
+    findings.append(_judge_restore(restic.restore, base))
+    return findings
+
+
+def _judge_check(check: _Check | None, base: Mapping[str, Any]) -> Finding:
+    if check is None or not check.ran:
+        return _not_checked(INTEGRITY, check.reason if check else "restic check did not run")
+    evidence = {**base, "read_data_subset": check.read_data_subset or None, "errors": check.errors}
+    if check.ok:
+        return INTEGRITY.finding(Status.PASS, evidence, remediation="")
+    if check.error_kind == "locked":
+        evidence["reason"] = REASONS["locked"]
+        return INTEGRITY.finding(
+            Status.FAIL,
+            evidence,
+            remediation=f"restic check could not lock the repository. {REACHABLE.remediation}",
+        )
+    evidence["reason"] = REASONS.get(check.error_kind, "restic check found errors")
+    if check.error_kind == "error":
+        evidence["reason"] = "restic check found errors"
+    return INTEGRITY.finding(Status.FAIL, evidence)
+
+
+def _judge_restore(restore: _Restore | None, base: Mapping[str, Any]) -> Finding:
+    if restore is None or not restore.configured:
+        return RESTORE.finding(
+            Status.WARN,
+            {**base, "reason": restore.reason if restore else "no test restore configured"},
+            severity=Severity.MEDIUM,
+            remediation=(
+                "A backup that was never restored is not verified: choose a file that changes rarely "
+                "(linux_backup_restic_restore_path, e.g. /etc/hostname) and, if it changes, record its "
+                "checksum (linux_backup_restic_restore_sha256)."
+            ),
+        )
+    evidence: dict[str, Any] = {**base, "path": restore.path, "snapshot": restore.snapshot or None}
+    if not restore.ok:
+        evidence["reason"] = f"test restore failed: {restore.error}"
+        return RESTORE.finding(Status.FAIL, evidence)
+    evidence.update(
+        size=restore.size,
+        sha256_restored=restore.sha256_restored,
+        sha256_expected=restore.sha256_expected or None,
+        expected_source=restore.expected_source,
+    )
+    if not restore.comparable:
+        evidence["reason"] = f"restored, but not compared: {restore.reason}"
+        return RESTORE.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.MEDIUM,
+            remediation=(
+                f"{restore.reason}. Choose a file that does not change between backups, or record its "
+                "checksum in linux_backup_restic_restore_sha256."
+            ),
+        )
+    if restore.sha256_restored != restore.sha256_expected:
+        evidence["reason"] = f"restored file differs from the {restore.expected_source} checksum"
+        return RESTORE.finding(Status.FAIL, evidence)
+    return RESTORE.finding(Status.PASS, evidence, remediation="")
+
+
+# ---------------------------------------------------------------- files
+
+
+def judge_files(files: _Files | None, now: int, th: Thresholds) -> list[Finding]:
+    if files is None or not files.configured or not files.sets:
+        reason = "no file-based backup configured for this host (linux_backup_file_sets)"
+        return [_not_checked(c, reason) for c in FILE_CONTROLS]
+    age_rows: list[dict[str, Any]] = []
+    size_rows: list[dict[str, Any]] = []
+    age_bad: list[str] = []
+    size_bad: list[str] = []
+    for fs in files.sets:
+        max_age = fs.max_age_hours or th.files_max_age_hours
+        min_size = fs.min_size_bytes if fs.min_size_bytes is not None else th.files_min_size_bytes
+        row: dict[str, Any] = {"name": fs.name, "path": fs.path, "pattern": fs.pattern}
+        if not fs.available or fs.newest is None:
+            why = fs.reason if not fs.available else f"no file matching {fs.pattern!r} in {fs.path}"
+            age_rows.append({**row, "reason": why})
+            size_rows.append({**row, "reason": why})
+            age_bad.append(f"{fs.name}: {why}")
+            size_bad.append(f"{fs.name}: {why}")
+            continue
+        age = now - fs.newest.mtime
+        age_ok = age <= max_age * _HOUR
+        size_ok = fs.newest.size >= min_size
+        age_rows.append(
+            {
+                **row,
+                "newest": fs.newest.path,
+                "age_hours": _hours(age),
+                "max_age_hours": max_age,
+                "ok": age_ok,
+            }
+        )
+        size_rows.append(
+            {
+                **row,
+                "newest": fs.newest.path,
+                "size": fs.newest.size,
+                "min_size_bytes": min_size,
+                "ok": size_ok,
+            }
+        )
+        if not age_ok:
+            age_bad.append(f"{fs.name}: newest file {_hours(age)} hours old (limit {max_age})")
+        if not size_ok:
+            size_bad.append(f"{fs.name}: newest file {fs.newest.size} bytes (minimum {min_size})")
+    out = []
+    for control, rows, bad in ((FILE_AGE, age_rows, age_bad), (FILE_SIZE, size_rows, size_bad)):
+        evidence = {"sets": rows}
+        if bad:
+            out.append(
+                control.finding(Status.FAIL, evidence, remediation=f"{'; '.join(bad)}. {control.remediation}")
+            )
+        else:
+            out.append(control.finding(Status.PASS, evidence, remediation=""))
+    return out
+
+
+def _skip(findings: list[Finding], skip: Sequence[str]) -> list[Finding]:
+    by_id = {c.control: c for c in CONTROLS}
+    return [
+        _not_checked(by_id[f.control], "disabled by configuration (linux_backup skip_controls)")
+        if any(fnmatch.fnmatchcase(f.control, s) for s in skip)
+        else f
+        for f in findings
+    ]
+
+
+@evaluator("restic", role=ROLE, controls=RESTIC_CONTROLS, defaults=RESTIC_DEFAULTS)
+def evaluate_restic(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """restic repository: reachable, recent snapshot, check clean, test restore."""
+    th = parse_thresholds(thresholds, "restic")
+    data = parse_raw(raw, "restic", "restic")
+    assert data.restic is not None
+    return _skip(judge_restic(data.restic, data.collected_epoch, th), th.skip_controls)
+
+
+@evaluator("backup_files", role=ROLE, controls=FILE_CONTROLS, defaults=FILE_DEFAULTS)
+def evaluate_backup_files(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """File-based backups: newest file recent and not truncated."""
+    th = parse_thresholds(thresholds, "backup_files")
+    data = parse_raw(raw, "backup_files", "files")
+    return _skip(judge_files(data.files, data.collected_epoch, th), th.skip_controls)
+
+
+@evaluator("linux_backup", role=ROLE, controls=CONTROLS, defaults=DEFAULTS)
+def evaluate_linux_backup(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """Linux backups: restic repository and file-based backups."""
+    th = parse_thresholds(thresholds, "linux_backup")
+    data = parse_raw(raw, "linux_backup", "")
+    restic = data.restic or _Restic(configured=False)
+    findings = judge_restic(restic, data.collected_epoch, th) + judge_files(
+        data.files, data.collected_epoch, th
+    )
+    return _skip(findings, th.skip_controls)

@@ -1,0 +1,813 @@
+"""Judge the raw output of ``linux_patching_facts``: controls PATCH-LNX-01 to PATCH-LNX-06.
+
+The collector returns what apt or dnf printed; parsing happens here, on the controller, so every rule is
+tested on recorded output (``tests/data/linux_patching/``). Two kinds are registered:
+
+- ``linux_patching``: the collector's ``linux_patching`` key (audit), or the role's envelope
+  ``{mode, current, before, remediation}`` after a remediation, which adds PATCH-LNX-06 (old -> new versions);
+- ``apt``: a saved ``apt-get -s upgrade`` / ``dist-upgrade`` output (text, or a saved Ansible command result
+  with ``stdout``), judged for PATCH-LNX-01 and PATCH-LNX-02 only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+
+from runner.evaluators import EvaluatorError, evaluator
+from runner.results import Control, Domain, Finding, Severity, Status
+
+KIND = "linux_patching"
+APT_KIND = "apt"
+SCHEMA = 1
+_DAY = 86400.0
+_EVIDENCE_MAX = 50  # packages listed in one evidence list
+
+PENDING = Control(
+    control="PATCH-LNX-01",
+    title="No package updates are pending",
+    domain=Domain.PATCHING,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Install the pending updates in the client's maintenance window: run the linux_patching role with "
+        "maint_mode remediate, or `apt-get update && apt-get dist-upgrade` / `dnf upgrade`. Packages kept "
+        "back need a look (`apt-get -s dist-upgrade`)."
+    ),
+)
+SECURITY = Control(
+    control="PATCH-LNX-02",
+    title="No security updates are pending",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "Install the security updates now, inside the next window at the latest: linux_patching with "
+        "maint_mode remediate and linux_patching_upgrade: security, or "
+        "`apt-get install --only-upgrade PKG` / `dnf upgrade --security`. "
+        "Then restart the services or reboot as PATCH-LNX-04/05 say."
+    ),
+)
+RECENT = Control(
+    control="PATCH-LNX-03",
+    title="Updates were installed recently",
+    domain=Domain.PATCHING,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Schedule the monthly patch run for this host (a maintenance schedule with linux_patching in "
+        "remediate mode) and check why the last one did not happen: host left out of the group, "
+        "window too short, repository unreachable."
+    ),
+)
+REBOOT = Control(
+    control="PATCH-LNX-04",
+    title="No reboot is pending after updates",
+    domain=Domain.PATCHING,
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Reboot inside the maintenance window so the new kernel and libraries are in use "
+        "(linux_patching_reboot: if_required reboots when the host asks)."
+    ),
+)
+SERVICES = Control(
+    control="PATCH-LNX-05",
+    title="No services run outdated libraries",
+    domain=Domain.PATCHING,
+    severity=Severity.LOW,
+    remediation=(
+        "Restart the listed services (`needrestart -r a` on Debian/Ubuntu, `systemctl restart UNIT` for "
+        "each unit `needs-restarting -s` lists on RHEL), or reboot."
+    ),
+)
+REMEDIATION = Control(
+    control="PATCH-LNX-06",
+    title="The patch run installed the selected updates",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "Read the install error in the evidence (lock held by another apt/dnf, full disk, broken "
+        "dependencies, repository unreachable), fix it and run linux_patching in remediate mode again."
+    ),
+)
+CONTROLS: tuple[Control, ...] = (PENDING, SECURITY, RECENT, REBOOT, SERVICES, REMEDIATION)
+CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+
+#: threshold names are the role variables without the ``linux_patching_`` prefix
+DEFAULTS: Mapping[str, Any] = {
+    "max_pending": 0,
+    "last_upgrade_warn_days": 35,
+    "last_upgrade_fail_days": 60,
+    "skip_controls": (),
+}
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_pending: StrictInt = Field(ge=0)
+    last_upgrade_warn_days: StrictInt = Field(ge=0)
+    last_upgrade_fail_days: StrictInt = Field(ge=0)
+    skip_controls: list[StrictStr]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.last_upgrade_warn_days > self.last_upgrade_fail_days:
+            raise ValueError(
+                f"last_upgrade_warn_days ({self.last_upgrade_warn_days}) is above "
+                f"last_upgrade_fail_days ({self.last_upgrade_fail_days})"
+            )
+        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
+        if unknown:
+            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        return self
+
+
+# ---------------------------------------------------------------- raw data shape
+
+
+class _Raw(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+
+class _Command(_Raw):
+    command: str = ""
+    rc: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+class _Refresh(_Raw):
+    attempted: bool = False
+    ok: bool | None = None
+    error: str = ""
+    index_age_seconds: int | None = None
+
+
+class _History(_Raw):
+    available: bool = False
+    entries: list[str] = Field(default_factory=list)
+    dpkg_upgrades: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    dpkg_sources: list[str] = Field(default_factory=list)
+    rc: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+class _Probe(_Raw):
+    available: bool
+    reason: str = ""
+
+
+class _Flag(_Probe):
+    path: str = ""
+    present: bool = False
+    packages: list[str] = Field(default_factory=list)
+
+
+class _NeedsRestarting(_Probe):
+    rc: int | None = None
+    stdout: str = ""
+
+
+class _Kernel(_Probe):
+    running: str = ""
+    installed: list[str] = Field(default_factory=list)
+
+
+class _Reboot(_Raw):
+    flag_file: _Flag
+    needs_restarting: _NeedsRestarting
+    kernel: _Kernel
+
+
+class _Services(_Probe):
+    tool: str = ""
+    rc: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+class _Collected(_Raw):
+    schema_version: StrictInt = Field(alias="schema")
+    collected_at: str
+    hostname: str = ""
+    kernel: str = ""
+    os: dict[str, str] = Field(default_factory=dict)
+    manager: Literal["apt", "dnf", "none"]
+    reason: str = ""
+    refresh: _Refresh = _Refresh()
+    simulate: _Command | None = None
+    check_update: _Command | None = None
+    security: _Command | None = None
+    history: _History = _History()
+    reboot: _Reboot | None = None
+    services: _Services | None = None
+    installed_versions: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        need = {"apt": ("simulate", "reboot", "services"), "dnf": ("check_update", "reboot", "services")}
+        missing = [name for name in need.get(self.manager, ()) if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"manager {self.manager}: {', '.join(missing)} required")
+        return self
+
+
+class _Install(_Raw):
+    attempted: bool = False
+    failed: bool = False
+    msg: str = ""
+
+
+class _Remediation(_Raw):
+    upgrade: Literal["all", "security"]
+    reboot_policy: Literal["never", "if_required", "always"]
+    window_allowed: bool = True
+    window_reason: str = ""
+    install: _Install = _Install()
+    rebooted: bool = False
+    reboot_msg: str = ""
+
+
+class _Envelope(_Raw):
+    mode: Literal["audit", "remediate"]
+    current: _Collected
+    before: _Collected | None = None
+    remediation: _Remediation | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.mode == "remediate" and (self.before is None or self.remediation is None):
+            raise ValueError("mode remediate needs 'before' and 'remediation'")
+        return self
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5]]
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_raw(raw: Any) -> _Envelope:
+    """Accept the role's envelope, a bare collector output, or a whole saved module result."""
+    if isinstance(raw, Mapping) and isinstance(raw.get(KIND), Mapping) and "manager" not in raw:
+        raw = raw[KIND]
+    if not isinstance(raw, Mapping):
+        raise EvaluatorError(
+            f"{KIND}: raw data must be a mapping (the linux_patching_facts module's 'linux_patching' key), "
+            f"got {type(raw).__name__}"
+        )
+    data = dict(raw) if "mode" in raw else {"mode": "audit", "current": dict(raw)}
+    try:
+        env = _Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: raw data has the wrong shape: {_describe(exc)}") from exc
+    for name, collected in (("current", env.current), ("before", env.before)):
+        if collected is not None and collected.schema_version != SCHEMA:
+            raise EvaluatorError(
+                f"{KIND}: {name} has schema {collected.schema_version}, expected {SCHEMA}; "
+                "update the collector and the runner together"
+            )
+    return env
+
+
+def parse_thresholds(thresholds: Mapping[str, Any], kind: str = KIND) -> Thresholds:
+    try:
+        return Thresholds.model_validate(dict(thresholds))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{kind}: invalid thresholds: {_describe(exc)}") from exc
+
+
+# ---------------------------------------------------------------- parsing (data, not branches)
+
+
+@dataclass(frozen=True)
+class Update:
+    name: str
+    installed: str  # "" when the package is new (pulled in as a dependency)
+    candidate: str
+    origin: str
+    security: bool
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "installed": self.installed or None,
+            "candidate": self.candidate,
+            "origin": self.origin,
+        }
+
+
+@dataclass
+class Pending:
+    updates: list[Update] = field(default_factory=list)
+    new: list[Update] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
+
+    @property
+    def security(self) -> list[Update]:
+        return [u for u in self.updates if u.security]
+
+
+# Inst NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH]) -- apt-get -s, apt 1.x to 2.x
+_APT_INST = re.compile(
+    r"^Inst (?P<name>\S+) (?:\[(?P<installed>[^\]]*)\] )?"
+    r"\((?P<candidate>\S+) (?P<origins>.*) \[(?P<arch>[^\]]+)\]\)"
+)
+_APT_REMV = re.compile(r"^Remv (?P<name>\S+)")
+# an origin is LABEL:VERSION/ARCHIVE; security archives end in -security (Debian, Ubuntu, Devuan)
+_APT_SECURITY_ARCHIVE = re.compile(r"/[\w.-]*-security$")
+
+
+def parse_apt_simulate(stdout: str) -> Pending:
+    """Parse ``apt-get -s upgrade|dist-upgrade`` output."""
+    pending = Pending()
+    for line in stdout.splitlines():
+        match = _APT_INST.match(line)
+        if match:
+            origins = [o.strip() for o in match["origins"].split(",") if o.strip()]
+            update = Update(
+                name=match["name"],
+                installed=match["installed"] or "",
+                candidate=match["candidate"],
+                origin=", ".join(origins),
+                security=any(_APT_SECURITY_ARCHIVE.search(o) for o in origins),
+            )
+            (pending.updates if update.installed else pending.new).append(update)
+            continue
+        removal = _APT_REMV.match(line)
+        if removal:
+            pending.removals.append(removal["name"])
+    return pending
+
+
+def _rpm_name(nevra: str) -> str:
+    """openssl-libs-1:3.0.7-25.el9_3.x86_64 -> openssl-libs."""
+    stem = (
+        nevra.rsplit(".", 1)[0]
+        if re.search(r"\.(x86_64|aarch64|noarch|i686|ppc64le|s390x)$", nevra)
+        else nevra
+    )
+    parts = stem.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else stem
+
+
+_DNF_NOISE = re.compile(r"^(Last metadata expiration check|Security:|Updating Subscription|Loaded plugins)")
+
+
+def parse_dnf_check_update(stdout: str, security_stdout: str) -> Pending:
+    """Parse ``dnf check-update`` (NAME.ARCH VERSION REPO) and ``dnf updateinfo list --security``."""
+    security_names: dict[str, str] = {}
+    for line in security_stdout.splitlines():
+        cols = line.split()
+        if len(cols) >= 3 and not _DNF_NOISE.match(line):
+            advisory, severity, nevra = cols[0], cols[1], cols[-1]
+            if "sec" in severity.lower() or severity.lower() == "security":
+                security_names.setdefault(_rpm_name(nevra), advisory)
+    pending = Pending()
+    tokens: list[str] = []
+    for line in stdout.splitlines():
+        if line.startswith("Obsoleting Packages"):
+            break
+        if not line.strip() or _DNF_NOISE.match(line):
+            continue
+        tokens.extend(line.split())
+        if len(tokens) < 3:
+            continue  # dnf wraps a long package name onto its own line
+        name_arch, version, repo = tokens[0], tokens[1], tokens[2]
+        tokens = []
+        name = name_arch.rsplit(".", 1)[0]
+        advisory = security_names.get(name, "")
+        pending.updates.append(
+            Update(
+                name=name,
+                installed="?",
+                candidate=version,
+                origin=f"{repo} {advisory}".strip(),
+                security=bool(advisory),
+            )
+        )
+    return pending
+
+
+@dataclass(frozen=True)
+class LastUpgrade:
+    at: datetime | None
+    source: str
+    detail: str = ""
+
+
+_APT_DATE = re.compile(r"^(Start|End)-Date:\s*(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})", re.MULTILINE)
+
+
+def last_apt_upgrade(history: _History) -> LastUpgrade:
+    """Newest apt history entry that upgraded packages without an Error line; else dpkg.log."""
+    for entry in reversed(history.entries):
+        if "\nUpgrade:" not in f"\n{entry}" or re.search(r"^Error:", entry, re.MULTILINE):
+            continue
+        dates = {kind: f"{day} {clock}" for kind, day, clock in _APT_DATE.findall(entry)}
+        when = dates.get("End") or dates.get("Start")
+        if when:
+            command = re.search(r"^Commandline:\s*(.*)$", entry, re.MULTILINE)
+            return LastUpgrade(
+                datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC),
+                "apt history",
+                command[1] if command else "",
+            )
+    for line in reversed(history.dpkg_upgrades):
+        cols = line.split()
+        # DATE TIME upgrade PKG OLD NEW; dpkg also logs same-version reinstalls as "upgrade"
+        if len(cols) >= 6 and cols[2] == "upgrade" and cols[4] != cols[5]:
+            when_dt = datetime.strptime(f"{cols[0]} {cols[1]}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+            return LastUpgrade(when_dt, "dpkg log", f"{cols[3]} {cols[4]} -> {cols[5]}")
+    return LastUpgrade(None, "apt history" if history.entries else "dpkg log")
+
+
+_DNF_HISTORY_ROW = re.compile(
+    r"^\s*(?P<id>\d+)\s*\|(?P<cmd>[^|]*)\|\s*(?P<date>\d{4}-\d{2}-\d{2} \d{2}:\d{2})\s*\|"
+    r"(?P<actions>[^|]*)\|(?P<altered>.*)$"
+)
+
+
+def last_dnf_upgrade(history: _History) -> LastUpgrade:
+    """Newest ``dnf history list`` row with an Upgrade/Update action and no '#' (non-zero return) flag."""
+    for line in history.stdout.splitlines():  # newest first
+        row = _DNF_HISTORY_ROW.match(line)
+        if not row:
+            continue
+        actions = {a.strip() for a in row["actions"].split(",")}
+        if not actions & {"Upgrade", "Update", "U"} or "#" in row["altered"]:
+            continue
+        when = datetime.strptime(row["date"], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        return LastUpgrade(when, "dnf history", f"transaction {row['id']}: {row['cmd'].strip()}")
+    return LastUpgrade(None, "dnf history")
+
+
+def _version_key(version: str) -> list[tuple[int, int | str]]:
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"\d+|[A-Za-z]+", version)]
+
+
+def _flavour(version: str, manager: str) -> str:
+    if manager == "dnf":
+        return version.rsplit(".", 1)[-1]
+    return re.sub(r"^[\d.+~-]+", "", version)
+
+
+# ---------------------------------------------------------------- judgements
+
+
+def _not_checked(control: Control, reason: str) -> Finding:
+    return control.finding(
+        Status.NOT_CHECKED,
+        {"reason": reason},
+        remediation=f"{control.control} could not be judged: {reason}.",
+    )
+
+
+def _names(updates: Sequence[Update]) -> list[str]:
+    return [f"{u.name} {u.installed or '(new)'} -> {u.candidate}" for u in updates[:_EVIDENCE_MAX]]
+
+
+def _pending_of(c: _Collected) -> tuple[Pending | None, str]:
+    if c.manager == "apt" and c.simulate is not None:
+        if c.simulate.rc != 0:
+            return (
+                None,
+                f"{c.simulate.command or 'apt-get -s'} failed: {(c.simulate.stderr or '').strip()[:500]}",
+            )
+        return parse_apt_simulate(c.simulate.stdout), ""
+    if c.manager == "dnf" and c.check_update is not None:
+        if c.check_update.rc not in (0, 100):
+            return (
+                None,
+                f"{c.check_update.command or 'dnf check-update'} failed: "
+                f"{c.check_update.stderr.strip()[:500]}",
+            )
+        security = c.security.stdout if c.security is not None and c.security.rc == 0 else ""
+        parsed = parse_dnf_check_update(c.check_update.stdout, security)
+        parsed.updates = [
+            Update(u.name, c.installed_versions.get(u.name, "?"), u.candidate, u.origin, u.security)
+            for u in parsed.updates
+        ]
+        return parsed, ""
+    return None, c.reason or "no package manager output"
+
+
+def judge_pending(pending: Pending, th: Thresholds, context: Mapping[str, Any]) -> list[Finding]:
+    """PATCH-LNX-01 and PATCH-LNX-02 from parsed pending updates."""
+    security = pending.security
+    refresh_error = str(context.get("refresh_error") or "")
+    base = {k: v for k, v in context.items() if v not in (None, "")}
+    ev1: dict[str, Any] = {
+        **base,
+        "pending": len(pending.updates),
+        "security": len(security),
+        "max_pending": th.max_pending,
+        "packages": _names(pending.updates),
+    }
+    if pending.new:
+        ev1["new_packages"] = _names(pending.new)
+    if pending.removals:
+        ev1["removals"] = pending.removals[:_EVIDENCE_MAX]
+    ev2: dict[str, Any] = {
+        **base,
+        "security": len(security),
+        "packages": [u.evidence() for u in security[:_EVIDENCE_MAX]],
+    }
+
+    if len(pending.updates) > th.max_pending:
+        f1 = PENDING.finding(
+            Status.FAIL,
+            ev1,
+            remediation=f"{len(pending.updates)} updates pending ({len(security)} security). "
+            f"{PENDING.remediation}",
+        )
+    elif refresh_error:
+        f1 = PENDING.finding(
+            Status.WARN,
+            ev1,
+            severity=Severity.MEDIUM,
+            remediation=f"The package index could not be refreshed ({refresh_error}); "
+            "the count may be stale. Check the repositories (`apt-get update` / `dnf makecache`).",
+        )
+    else:
+        f1 = PENDING.finding(Status.PASS, ev1, remediation="")
+    if security:
+        f2 = SECURITY.finding(
+            Status.FAIL,
+            ev2,
+            remediation=f"{len(security)} security updates pending: "
+            f"{', '.join(u.name for u in security[:10])}{' ...' if len(security) > 10 else ''}. "
+            f"{SECURITY.remediation}",
+        )
+    elif refresh_error:
+        f2 = SECURITY.finding(
+            Status.WARN,
+            ev2,
+            severity=Severity.MEDIUM,
+            remediation=f"The package index could not be refreshed ({refresh_error}); security updates "
+            "published since the last refresh are not counted.",
+        )
+    else:
+        f2 = SECURITY.finding(Status.PASS, ev2, remediation="")
+    return [f1, f2]
+
+
+def _judge_recent(c: _Collected, th: Thresholds) -> Finding:
+    if not c.history.available and c.manager == "apt":
+        return _not_checked(RECENT, "no apt history log and no dpkg log on the host")
+    last = last_apt_upgrade(c.history) if c.manager == "apt" else last_dnf_upgrade(c.history)
+    if c.manager == "dnf" and c.history.rc not in (0, None):
+        return _not_checked(RECENT, f"dnf history list failed: {c.history.stderr.strip()[:300]}")
+    evidence: dict[str, Any] = {
+        "source": last.source,
+        "warn_days": th.last_upgrade_warn_days,
+        "fail_days": th.last_upgrade_fail_days,
+    }
+    if last.at is None:
+        evidence["last_upgrade"] = None
+        return RECENT.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.MEDIUM,
+            remediation="No successful upgrade is recorded in the package logs kept on the host "
+            f"({last.source}). {RECENT.remediation}",
+        )
+    collected = _parse_time(c.collected_at)
+    days = round(max(0.0, (collected - last.at).total_seconds()) / _DAY, 1)
+    evidence.update(last_upgrade=last.at.strftime("%Y-%m-%d %H:%M"), days_since=days, detail=last.detail)
+    if days > th.last_upgrade_fail_days:
+        return RECENT.finding(Status.FAIL, evidence)
+    if days > th.last_upgrade_warn_days:
+        return RECENT.finding(Status.WARN, evidence, severity=Severity.LOW)
+    return RECENT.finding(Status.PASS, evidence, remediation="")
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise EvaluatorError(f"{KIND}: collected_at {text!r} is not YYYY-MM-DDTHH:MM:SSZ") from exc
+
+
+def _judge_reboot(c: _Collected, rebooted: bool) -> Finding:
+    assert c.reboot is not None  # checked by _Collected
+    probes = {
+        "flag_file": c.reboot.flag_file,
+        "needs_restarting": c.reboot.needs_restarting,
+        "kernel": c.reboot.kernel,
+    }
+    checked = [n for n, p in probes.items() if p.available]
+    unavailable = {n: p.reason for n, p in probes.items() if not p.available}
+    if not checked:
+        return _not_checked(REBOOT, "; ".join(f"{n}: {why}" for n, why in unavailable.items()))
+    reasons: list[str] = []
+    flag = c.reboot.flag_file
+    if flag.available and flag.present:
+        reasons.append(
+            f"{flag.path} is present" + (f" ({', '.join(flag.packages)})" if flag.packages else "")
+        )
+    needs = c.reboot.needs_restarting
+    if needs.available and needs.rc == 1:
+        reasons.append("needs-restarting -r: core libraries or services were updated since boot")
+    kernel = c.reboot.kernel
+    evidence: dict[str, Any] = {"checked": checked}
+    if kernel.available:
+        running = kernel.running or c.kernel
+        same = [v for v in kernel.installed if _flavour(v, c.manager) == _flavour(running, c.manager)]
+        newest = max(same or [running], key=_version_key)
+        evidence.update(running_kernel=running, newest_kernel=newest)
+        if _version_key(newest) > _version_key(running):
+            reasons.append(f"newer kernel {newest} installed, running {running}")
+    if unavailable:
+        evidence["unavailable"] = unavailable
+    if rebooted:
+        evidence["rebooted_by_this_run"] = True
+    if reasons:
+        evidence["reasons"] = reasons
+        return REBOOT.finding(Status.FAIL, evidence)
+    return REBOOT.finding(Status.PASS, evidence, remediation="")
+
+
+def _judge_services(c: _Collected) -> Finding:
+    assert c.services is not None
+    svc = c.services
+    if not svc.available:
+        return _not_checked(SERVICES, svc.reason)
+    if svc.rc not in (0, None) and not svc.stdout:
+        return _not_checked(SERVICES, f"{svc.tool} failed (exit {svc.rc}): {svc.stderr.strip()[:300]}")
+    services: list[str] = []
+    evidence: dict[str, Any] = {"tool": svc.tool}
+    if svc.tool == "needrestart":
+        for line in svc.stdout.splitlines():
+            key, _, value = line.partition(":")
+            value = value.strip()
+            if key == "NEEDRESTART-SVC":
+                services.append(value)
+            elif key == "NEEDRESTART-VER":
+                evidence["version"] = value
+            elif key == "NEEDRESTART-KSTA":
+                evidence["kernel_status"] = value  # 1 current, 2 ABI-compatible upgrade, 3 version upgrade
+    else:
+        services = [line.strip() for line in svc.stdout.splitlines() if line.strip().endswith(".service")]
+    evidence.update(services=sorted(services), count=len(services))
+    if services:
+        return SERVICES.finding(
+            Status.FAIL,
+            evidence,
+            remediation=f"Restart: {', '.join(sorted(services))}. {SERVICES.remediation}",
+        )
+    return SERVICES.finding(Status.PASS, evidence, remediation="")
+
+
+def _judge_remediation(env: _Envelope) -> Finding:
+    if env.mode == "audit" or env.before is None or env.remediation is None:
+        return _not_checked(REMEDIATION, "audit mode: nothing was installed (maint_mode is not remediate)")
+    rem = env.remediation
+    before, _ = _pending_of(env.before)
+    after, after_error = _pending_of(env.current)
+    selected = [] if before is None else (before.security if rem.upgrade == "security" else before.updates)
+    evidence: dict[str, Any] = {
+        "upgrade": rem.upgrade,
+        "reboot_policy": rem.reboot_policy,
+        "selected": len(selected),
+        "rebooted": rem.rebooted,
+    }
+    if not rem.window_allowed:
+        evidence["window"] = rem.window_reason
+        return REMEDIATION.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.MEDIUM,
+            remediation=f"Nothing installed: {rem.window_reason or 'the maintenance window refused it'}. "
+            "Run again inside the client's window.",
+        )
+    now = env.current.installed_versions
+    still = {
+        u.name for u in ((after.security if rem.upgrade == "security" else after.updates) if after else [])
+    }
+    upgraded = [
+        {"name": u.name, "old": u.installed if u.installed != "?" else None, "new": now[u.name]}
+        for u in selected
+        if u.name in now and now[u.name] != u.installed and u.name not in still
+    ]
+    not_upgraded = [u.name for u in selected if u.name in still or u.name not in now]
+    evidence.update(upgraded=upgraded[:200], upgraded_count=len(upgraded))
+    if not_upgraded:
+        evidence["not_upgraded"] = not_upgraded[:_EVIDENCE_MAX]
+    if rem.reboot_msg:
+        evidence["reboot_msg"] = rem.reboot_msg
+    if rem.install.failed:
+        evidence["error"] = rem.install.msg[:1000]
+        return REMEDIATION.finding(
+            Status.FAIL,
+            evidence,
+            remediation=f"The install failed: {rem.install.msg[:300]}. {REMEDIATION.remediation}",
+        )
+    if after is None:
+        evidence["error"] = after_error
+        return REMEDIATION.finding(Status.ERROR, evidence)
+    if not_upgraded:
+        return REMEDIATION.finding(
+            Status.FAIL,
+            evidence,
+            remediation=f"Still pending after the run: {', '.join(not_upgraded[:10])} (kept back or failed). "
+            f"{REMEDIATION.remediation}",
+        )
+    return REMEDIATION.finding(Status.PASS, evidence, remediation="")
+
+
+def _skip(findings: list[Finding], skip: Sequence[str]) -> list[Finding]:
+    out = []
+    for f in findings:
+        if f.control in skip:
+            control = next(c for c in CONTROLS if c.control == f.control)
+            f = control.finding(
+                Status.NOT_CHECKED,
+                {"reason": "disabled by configuration (linux_patching skip_controls)"},
+                remediation=f"To check it again, remove {f.control} from skip_controls.",
+            )
+        out.append(f)
+    return out
+
+
+@evaluator(KIND, role="linux_patching", controls=CONTROLS, defaults=DEFAULTS)
+def evaluate_linux_patching(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """Linux patching: pending and security updates, last upgrade, reboot, services, remediation (apt/dnf)."""
+    th = parse_thresholds(thresholds)
+    env = parse_raw(raw)
+    c = env.current
+    if c.manager == "none":
+        reason = f"unsupported OS: {c.reason}"
+        return _skip([_not_checked(control, reason) for control in CONTROLS], th.skip_controls)
+    pending, error = _pending_of(c)
+    context = {
+        "manager": c.manager,
+        "index_age_hours": None
+        if c.refresh.index_age_seconds is None
+        else round(c.refresh.index_age_seconds / 3600, 1),
+        "refresh_error": c.refresh.error if c.refresh.attempted and not c.refresh.ok else "",
+    }
+    if pending is None:
+        pending_findings = [
+            PENDING.finding(
+                Status.FAIL,
+                {**context, "error": error},
+                remediation=f"{error}. Repair the package "
+                "manager (`dpkg --configure -a`, `apt-get -f install`, `dnf check`) first.",
+            ),
+            _not_checked(SECURITY, error),
+        ]
+    else:
+        pending_findings = judge_pending(pending, th, context)
+    rebooted = env.remediation.rebooted if env.remediation else False
+    findings = [
+        *pending_findings,
+        _judge_recent(c, th),
+        _judge_reboot(c, rebooted),
+        _judge_services(c),
+        _judge_remediation(env),
+    ]
+    return _skip(findings, th.skip_controls)
+
+
+def _apt_text(raw: Any) -> str:
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, Mapping):
+        if isinstance(raw.get("stdout"), str):
+            return str(raw["stdout"])
+        if isinstance(raw.get("stdout_lines"), list):
+            return "\n".join(str(x) for x in raw["stdout_lines"])
+        inner = raw.get(KIND, raw)
+        if isinstance(inner, Mapping) and isinstance(inner.get("simulate"), Mapping):
+            return str(inner["simulate"].get("stdout", ""))
+    raise EvaluatorError(
+        f"{APT_KIND}: expected the text of `apt-get -s upgrade` (or a saved command result with 'stdout'), "
+        f"got {type(raw).__name__}"
+    )
+
+
+@evaluator(APT_KIND, role="linux_patching", controls=(PENDING, SECURITY), defaults=DEFAULTS)
+def evaluate_apt(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """A saved `apt-get -s upgrade|dist-upgrade` output: pending and security updates."""
+    th = parse_thresholds(thresholds, APT_KIND)
+    text = _apt_text(raw)
+    if "Inst " not in text and not re.search(r"^\d+ upgraded, \d+ newly installed", text, re.MULTILINE):
+        raise EvaluatorError(f"{APT_KIND}: no 'Inst' line and no 'N upgraded' summary: not apt-get -s output")
+    return _skip(judge_pending(parse_apt_simulate(text), th, {"manager": "apt"}), th.skip_controls)
+
+
+def selected_updates(raw: Any, which: str) -> list[Update]:
+    """The pending updates a remediation installs: ``all`` or ``security`` (used by the role's filters)."""
+    if which not in ("all", "security"):
+        raise EvaluatorError(f"{KIND}: selection must be 'all' or 'security', got {which!r}")
+    env = parse_raw(raw)
+    pending, _error = _pending_of(env.current)
+    if pending is None:
+        return []
+    return pending.security if which == "security" else pending.updates

@@ -1,0 +1,182 @@
+"""The linux_backup evaluators on real linux_backup_facts output recorded against real restic repositories.
+
+Cases are data: tests/data/linux_backup/cases.yml; origins in tests/data/linux_backup/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner import evaluators
+from runner.evaluators import EvaluatorError
+from runner.evaluators.linux_backup import CONTROL_IDS, DEFAULTS
+from runner.results import Domain, Status
+from tests.conftest import REPO
+
+DATA = Path(__file__).parent / "data" / "linux_backup"
+CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
+CANARY = "canary-pw-7731"  # the repositories' password when the files were recorded
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text())
+    return data
+
+
+def test_every_case_file_is_used_documented_and_free_of_the_password() -> None:
+    files = {p.name for p in DATA.glob("*.json")}
+    assert files == {c["file"] for c in CASES}
+    readme = (DATA / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in files)
+    for name in files:
+        assert CANARY not in (DATA / name).read_text(), name
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    findings = evaluators.evaluate("linux_backup", load(case["file"]), case.get("thresholds"))
+    assert [f.control for f in findings] == list(CONTROL_IDS)
+    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
+    got = {f.control: f for f in findings}
+    for control, want in case["expect"].items():
+        want = {"status": want} if isinstance(want, str) else want
+        finding = got[control]
+        assert finding.domain is Domain.BACKUP
+        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
+        if "severity" in want:
+            assert finding.severity == want["severity"], control
+        for key, value in want.get("evidence", {}).items():
+            assert finding.evidence.get(key) == value, f"{control}: evidence {key!r} in {finding.evidence}"
+        if finding.status is not Status.PASS:
+            assert finding.remediation, control
+
+
+def test_single_kinds_judge_their_own_section() -> None:
+    raw = load("real_fresh_restore_live.json")
+    restic = evaluators.evaluate("restic", raw)
+    files = evaluators.evaluate("backup_files", raw)
+    combined = evaluators.evaluate("linux_backup", raw)
+    assert [f.control for f in restic] == list(CONTROL_IDS[:4])
+    assert [f.control for f in files] == list(CONTROL_IDS[4:])
+    assert restic + files == combined
+    assert evaluators.get("restic").role == evaluators.get("backup_files").role == "linux_backup"
+    assert [c.control for c in evaluators.controls_for_role("linux_backup")] == list(CONTROL_IDS)
+
+
+def test_restore_of_a_changed_live_file_warns_instead_of_failing() -> None:
+    raw = load("real_fresh_restore_live.json")
+    restore = raw["restic"]["restore"]
+    restore.update(
+        comparable=False,
+        live_changed=True,
+        sha256_expected="0" * 64,
+        reason="the live file changed since the snapshot (mtime or size differ)",
+    )
+    finding = evaluators.evaluate("restic", raw)[3]
+    assert finding.status is Status.WARN
+    assert finding.evidence["reason"] == (
+        "restored, but not compared: the live file changed since the snapshot (mtime or size differ)"
+    )
+
+
+def test_role_defaults_match_evaluator_defaults() -> None:
+    role_defaults = yaml.safe_load((REPO / "roles/linux_backup/defaults/main.yml").read_text())
+    for key, value in DEFAULTS.items():
+        assert role_defaults[f"linux_backup_{key}"] == (list(value) if isinstance(value, tuple) else value)
+
+
+BAD: list[tuple[str, Any, dict[str, Any], str]] = [
+    ("linux_backup", [], {}, "raw data must be a mapping"),
+    ("linux_backup", {"schema": 1}, {}, "collected_epoch: Field required"),
+    ("restic", {"schema": 1, "collected_epoch": 1}, {}, "raw data has no 'restic' section"),
+    ("linux_backup", {**load("real_wrong_password.json"), "schema": 9}, {}, "schema 9 is not supported"),
+    ("restic", load("real_wrong_password.json"), {"restic_max_age_hours": 0}, "restic_max_age_hours: Input"),
+    ("backup_files", load("real_fresh_restore_live.json"), {"max_age": 5}, "max_age: Extra inputs"),
+    (
+        "linux_backup",
+        load("real_fresh_restore_live.json"),
+        {"skip_controls": ["BKP-X-1"]},
+        "unknown controls",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "raw", "thresholds", "message"), BAD, ids=[b[3][:30] for b in BAD])
+def test_bad_input_raises(kind: str, raw: Any, thresholds: dict[str, Any], message: str) -> None:
+    with pytest.raises(EvaluatorError, match=rf"^{kind}: ") as exc:
+        evaluators.evaluate(kind, raw, thresholds)
+    assert message in str(exc.value)
+
+
+# ---------------------------------------------------------------- the role on a real repository
+
+PLAY = """\
+- name: Backup role with a canary password
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+    linux_backup_restic_repository: REPO_DIR
+    linux_backup_restic_password: CANARY
+    linux_backup_restic_restore_path: DATA_FILE
+    linux_backup_file_sets: [{name: data, path: DATA_DIR, min_size_bytes: 1}]
+  roles:
+    - role: linux_backup
+"""
+
+
+@pytest.mark.skipif(shutil.which("restic") is None, reason="restic is not installed on this machine")
+def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> None:
+    canary = "canary-" + os.urandom(6).hex()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "file.txt").write_text("payload\n")
+    env = {**os.environ, "RESTIC_PASSWORD": canary, "RESTIC_CACHE_DIR": str(tmp_path / "cache")}
+    for args in (["init"], ["backup", str(data)]):
+        subprocess.run(
+            ["restic", "-r", str(tmp_path / "repo"), "-q", *args], env=env, check=True, capture_output=True
+        )
+    play = PLAY.replace("REPO_DIR", str(tmp_path / "repo")).replace("CANARY", canary)
+    (tmp_path / "play.yml").write_text(
+        play.replace("DATA_FILE", str(data / "file.txt")).replace("DATA_DIR", str(data))
+    )
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.run(
+        [
+            str(bin_dir / "ansible-playbook"),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-vvv",
+            str(tmp_path / "play.yml"),
+        ],
+        cwd=REPO,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("RESTIC_")},
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert canary not in proc.stdout and canary not in proc.stderr
+    report = json.loads(proc.stdout[proc.stdout.index('{\n    "custom_stats"') :])
+    tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in report["plays"][0]["tasks"]}
+    rows = tasks["linux_backup : BKP-RESTIC-01..04, BKP-FILE-01..02 | AUDIT | Evaluate backups"][
+        "maint_results"
+    ]
+    assert {r["control"]: r["status"] for r in rows} == dict.fromkeys(CONTROL_IDS, "pass")

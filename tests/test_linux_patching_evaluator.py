@@ -1,0 +1,228 @@
+"""The linux_patching evaluator judged on recorded real apt output (and a dnf sample from public pages).
+
+Cases are data: tests/data/linux_patching/cases.yml; tests/data/linux_patching/README.md says where each
+file came from.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner import evaluators
+from runner.evaluators import EvaluatorError
+from runner.evaluators.linux_patching import CONTROL_IDS, DEFAULTS, parse_apt_simulate
+from runner.results import Domain, Status
+
+ROOT = Path(__file__).parents[1]
+DATA = Path(__file__).parent / "data" / "linux_patching"
+CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
+PENDING = "real_bookworm_security_pending.json"
+AFTER = "real_bookworm_after_upgrade.json"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text())
+    return data
+
+
+def derive(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = out
+        for key in parents:
+            node = node[key]
+        node[last] = value
+    return out
+
+
+def raw_for(case: dict[str, Any]) -> Any:
+    raw = derive(load(case["file"]), case.get("set", {}))
+    if "remediation" not in case:
+        return raw
+    rem = dict(case["remediation"])
+    after = load(rem.pop("after"))
+    after["installed_versions"] = load(AFTER)["installed_versions"] if rem["upgrade"] == "security" else {}
+    if rem.get("install", {}).get("failed") or not rem.get("window_allowed", True):
+        after["installed_versions"] = _installed_before(raw)
+    return {"mode": "remediate", "before": raw, "current": after, "remediation": rem}
+
+
+def _installed_before(raw: dict[str, Any]) -> dict[str, str]:
+    return {u.name: u.installed for u in parse_apt_simulate(raw["simulate"]["stdout"]).updates}
+
+
+def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
+    findings = evaluators.evaluate("linux_patching", raw, thresholds)
+    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
+    return {f.control: f for f in findings}
+
+
+def test_every_file_is_used_and_documented() -> None:
+    files = {p.name for p in DATA.iterdir() if p.suffix in (".json", ".txt", ".log")}
+    readme = (DATA / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in files), sorted(f for f in files if f"`{f}`" not in readme)
+    used = {c["file"] for c in CASES} | {c["remediation"]["after"] for c in CASES if "remediation" in c}
+    assert {f for f in files if f.endswith(".json")} == used
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    got = judge(raw_for(case), case.get("thresholds"))
+    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists all six controls"
+    for control, want in case["expect"].items():
+        want = {"status": want} if isinstance(want, str) else want
+        finding = got[control]
+        assert finding.domain is Domain.PATCHING
+        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
+        for key, value in want.get("evidence", {}).items():
+            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
+            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
+        if finding.status is not Status.PASS:
+            assert finding.remediation, f"{control}: a problem comes with a remediation"
+        if finding.status is Status.NOT_CHECKED:
+            assert finding.evidence["reason"], "not_checked always says why"
+
+
+def test_real_pending_updates_are_listed_with_versions_and_origin() -> None:
+    got = judge(load(PENDING))
+    first = got["PATCH-LNX-02"].evidence["packages"][0]
+    assert first == {
+        "name": "perl-base",
+        "installed": "5.36.0-7+deb12u3",
+        "candidate": "5.36.0-7+deb12u4",
+        "origin": "Debian-Security:12/oldstable-security",
+    }
+    assert "libssl3 3.0.20-1~deb12u2 -> 3.0.22-1~deb12u2" in got["PATCH-LNX-01"].evidence["packages"]
+
+
+def test_remediation_evidence_lists_each_package_old_to_new() -> None:
+    case = next(c for c in CASES if c["name"] == "remediation security-only, real before and after")
+    run = judge(raw_for(case))["PATCH-LNX-06"].evidence
+    assert {"name": "libssl3", "old": "3.0.20-1~deb12u2", "new": "3.0.22-1~deb12u2"} in run["upgraded"]
+    assert {u["name"] for u in run["upgraded"]} == set(_installed_before(load(PENDING)))
+
+
+def test_nothing_installed_lists_every_selected_package_as_not_upgraded() -> None:
+    raw = {
+        "mode": "remediate",
+        "before": load(PENDING),
+        "current": {**load(PENDING), "installed_versions": _installed_before(load(PENDING))},
+        "remediation": {"upgrade": "all", "reboot_policy": "never"},
+    }
+    run = judge(raw)["PATCH-LNX-06"]
+    assert run.status is Status.FAIL
+    assert run.evidence["upgraded_count"] == 0
+    assert len(run.evidence["not_upgraded"]) == 12
+    assert run.remediation.startswith("Still pending after the run: perl-base, liblzma5,")
+
+
+@pytest.mark.parametrize(
+    ("name", "pending", "security"),
+    [("apt_simulate_bookworm_security.txt", 12, 12), ("apt_simulate_up_to_date.txt", 0, 0)],
+)
+def test_apt_kind_on_saved_simulation_text(name: str, pending: int, security: int) -> None:
+    text = (DATA / name).read_text()
+    for raw in (text, {"stdout": text, "rc": 0}, {"stdout_lines": text.splitlines()}):
+        got = {f.control: f for f in evaluators.evaluate("apt", raw)}
+        assert list(got) == ["PATCH-LNX-01", "PATCH-LNX-02"]
+        assert got["PATCH-LNX-01"].evidence["pending"] == pending
+        assert got["PATCH-LNX-02"].evidence["security"] == security
+        assert got["PATCH-LNX-01"].status is (Status.FAIL if pending else Status.PASS)
+
+
+def test_recorded_history_and_needrestart_texts_match_the_collector_output() -> None:
+    """The raw text files are what the collector embeds: the parser reads them the same way."""
+    history = (DATA / "apt_history_bookworm.log").read_text()
+    raw = derive(
+        load(AFTER),
+        {
+            "history.entries": [b.strip() for b in history.split("\n\n") if b.strip()],
+            "services": {
+                "available": True,
+                "tool": "needrestart",
+                "rc": 0,
+                "stdout": (DATA / "needrestart_batch_container.txt").read_text(),
+            },
+        },
+    )
+    got = judge(raw)
+    assert got["PATCH-LNX-03"].evidence["last_upgrade"] == "2026-11-27 03:04"
+    assert got["PATCH-LNX-05"].status is Status.PASS
+    assert got["PATCH-LNX-05"].evidence == {
+        "tool": "needrestart",
+        "version": "3.6",
+        "services": [],
+        "count": 0,
+    }
+
+
+MALFORMED: list[tuple[str, Any, str]] = [
+    ("not a mapping", ["x"], "raw data must be a mapping"),
+    (
+        "apt without simulate",
+        {k: v for k, v in load(PENDING).items() if k != "simulate"},
+        "simulate required",
+    ),
+    ("unknown manager", {**load(PENDING), "manager": "zypper"}, "current.manager"),
+    ("future schema", {**load(PENDING), "schema": 2}, "schema 2, expected 1"),
+    ("remediate without before", {"mode": "remediate", "current": load(AFTER)}, "needs 'before'"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_raw_data_raises(raw: Any, message: str) -> None:
+    with pytest.raises(EvaluatorError, match=r"^linux_patching: ") as exc:
+        evaluators.evaluate("linux_patching", raw)
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "message"),
+    [
+        ({"max_pending_updates": 1}, "max_pending_updates: Extra inputs are not permitted"),
+        ({"last_upgrade_warn_days": 90}, "last_upgrade_warn_days (90) is above last_upgrade_fail_days (60)"),
+        ({"skip_controls": ["PATCH-LNX-09"]}, "skip_controls names unknown controls ['PATCH-LNX-09']"),
+    ],
+)
+def test_invalid_thresholds_raise(thresholds: dict[str, Any], message: str) -> None:
+    with pytest.raises(EvaluatorError, match=r"^linux_patching: invalid thresholds: ") as exc:
+        evaluators.evaluate("linux_patching", load(PENDING), thresholds)
+    assert message in str(exc.value)
+
+
+def test_apt_kind_refuses_other_text() -> None:
+    with pytest.raises(EvaluatorError, match="not apt-get -s output"):
+        evaluators.evaluate("apt", "Hit:1 http://deb.debian.org/debian bookworm InRelease\n")
+
+
+def test_registry_and_role_defaults() -> None:
+    ev = evaluators.get("linux_patching")
+    assert ev.role == "linux_patching"
+    assert [c.control for c in evaluators.controls_for_role("linux_patching")] == list(CONTROL_IDS)
+    role_defaults = yaml.safe_load((ROOT / "roles/linux_patching/defaults/main.yml").read_text())
+    for name, value in DEFAULTS.items():
+        assert role_defaults[f"linux_patching_{name}"] == (list(value) if isinstance(value, tuple) else value)
+
+
+def test_role_filters_use_the_evaluator() -> None:
+    sys.path.insert(0, str(ROOT / "roles/linux_patching/filter_plugins"))
+    try:
+        import linux_patching as filters  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    assert filters.linux_patching_selected(load(PENDING), "security", pinned=True)[:2] == [
+        "perl-base=5.36.0-7+deb12u4",
+        "liblzma5=5.4.1-1+deb12u2",
+    ]
+    assert filters.linux_patching_selected(load(AFTER), "all") == []
+    assert filters.linux_patching_reboot_required(load(PENDING)) is False
+    flagged = derive(load(PENDING), {"reboot.flag_file.present": True})
+    assert filters.linux_patching_reboot_required(flagged) is True
