@@ -1,0 +1,445 @@
+"""Judge Windows Update state: controls PATCH-WIN-01 to PATCH-WIN-04.
+
+The raw data is the windows_patching collector's object
+(``roles/windows_patching/files/collect_patching.ps1``: Windows Update history from
+``Microsoft.Update.Session``, ``Get-HotFix`` and the pending-reboot registry keys) with three keys the role
+adds: ``search`` (the ``ansible.windows.win_updates`` result with ``state: searched``), ``install`` (its
+result with ``state: installed`` in remediate mode, else null) and ``mode``. The win_updates shapes are the
+module's documented RETURN values (``updates`` keyed by update id, each with ``title``, ``kb``,
+``categories``, ``installed``, ``failure_hresult_code``, ``failure_msg``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+
+from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.windows_common import (
+    Probe,
+    RebootProbe,
+    WinRaw,
+    as_list,
+    describe,
+    enum_name,
+    not_checked,
+    ps_datetime,
+    reboot_indicators,
+    skipped,
+    unwrap_output,
+)
+from runner.results import Control, Domain, Finding, Severity, Status
+
+KIND = "windows_updates"
+ROLE = "windows_patching"
+SCHEMA = 1
+
+PENDING = Control(
+    control="PATCH-WIN-01",
+    title="No pending Windows updates in the audited categories",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "Install the pending updates in the next maintenance window: run the windows_patching role in "
+        "remediate mode (win_updates installs the configured categories), or Settings > Windows Update / "
+        "`sconfig` option 6 on the server. Security and critical updates first."
+    ),
+)
+RECENT = Control(
+    control="PATCH-WIN-02",
+    title="Updates were installed recently",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "No update has been installed for too long: check that the Windows Update service (wuauserv) runs, "
+        "that WSUS or the update policy (`gpresult /h`) is not holding updates back, and read "
+        "`Get-WindowsUpdateLog` for the failing phase. Then install the pending updates."
+    ),
+)
+REBOOT = Control(
+    control="PATCH-WIN-03",
+    title="No reboot is pending to complete installed updates",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "Installed updates take effect only after a reboot, and Windows Update installs nothing more until "
+        "then: reboot in the maintenance window (windows_patching remediate mode with reboot policy "
+        "if_required)."
+    ),
+)
+INSTALL = Control(
+    control="PATCH-WIN-04",
+    title="Update installation succeeded",
+    domain=Domain.PATCHING,
+    severity=Severity.HIGH,
+    remediation=(
+        "Look up each failure code (e.g. 0x800f0922, 0x80073712) in the evidence; run "
+        "`DISM /Online /Cleanup-Image /RestoreHealth` and `sfc /scannow` for component-store errors, check "
+        "free space on C:, then install the update again or from the Microsoft Update Catalog."
+    ),
+)
+CONTROLS: tuple[Control, ...] = (PENDING, RECENT, REBOOT, INSTALL)
+CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+
+#: threshold names are the role variables without the ``windows_patching_`` prefix
+DEFAULTS: Mapping[str, Any] = {
+    "categories": ("SecurityUpdates", "CriticalUpdates", "UpdateRollups", "DefinitionUpdates"),
+    "fail_categories": ("SecurityUpdates", "CriticalUpdates"),
+    "last_install_warn_days": 35,
+    "last_install_fail_days": 60,
+    "last_install_ignore": ("*KB2267602*", "*KB4052623*", "*KB890830*"),
+    "skip_controls": (),
+}
+
+#: IUpdateHistoryEntry.Operation (UpdateOperation) and .ResultCode (OperationResultCode)
+UPDATE_OPERATION: Mapping[int, str] = {1: "Installation", 2: "Uninstallation"}
+OPERATION_RESULT: Mapping[int, str] = {
+    0: "NotStarted",
+    1: "InProgress",
+    2: "Succeeded",
+    3: "SucceededWithErrors",
+    4: "Failed",
+    5: "Aborted",
+}
+
+
+def category_key(name: str) -> str:
+    """``Security Updates`` and ``SecurityUpdates`` are the same category to win_updates."""
+    return "".join(name.split()).lower()
+
+
+class Thresholds(BaseModel):
+    """The evaluator's settings, checked before anything is judged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    categories: list[StrictStr] = Field(min_length=1)
+    fail_categories: list[StrictStr]
+    last_install_warn_days: StrictInt = Field(ge=1)
+    last_install_fail_days: StrictInt = Field(ge=1)
+    last_install_ignore: list[StrictStr]
+    skip_controls: list[StrictStr]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.last_install_warn_days > self.last_install_fail_days:
+            raise ValueError(
+                f"last_install_warn_days ({self.last_install_warn_days}) is above last_install_fail_days "
+                f"({self.last_install_fail_days})"
+            )
+        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
+        if unknown:
+            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        return self
+
+
+# ---------------------------------------------------------------- raw data shape
+
+
+class _Update(WinRaw):
+    """One value of win_updates' ``updates`` / ``filtered_updates`` (module RETURN documentation)."""
+
+    id: str = ""
+    title: str
+    kb: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    installed: bool = False
+    downloaded: bool = False
+    failure_hresult_code: int | None = None
+    failure_msg: str | None = None
+
+
+class _WinUpdates(BaseModel):
+    """The win_updates task result as registered (lax: Ansible adds its own keys)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    failed: bool = False
+    skipped: bool = False
+    msg: str = ""
+    updates: dict[str, _Update] = Field(default_factory=dict)
+    filtered_updates: dict[str, Any] = Field(default_factory=dict)
+    found_update_count: int = 0
+    installed_update_count: int = 0
+    failed_update_count: int = 0
+    reboot_required: bool = False
+    rebooted: bool = False
+
+
+class _HistoryEntry(WinRaw):
+    Date: Any
+    Title: str
+    Operation: Any
+    ResultCode: Any
+    HResult: int = 0
+
+
+class _History(Probe):
+    total: int = 0
+    entries: Any = None
+
+
+class _HotFix(WinRaw):
+    HotFixID: str
+    Description: str = ""
+    InstalledOn: Any = None
+
+
+class _HotFixes(Probe):
+    items: Any = None
+
+
+class _Patching(WinRaw):
+    schema_version: StrictInt = Field(alias="schema")
+    collector: str
+    hostname: str
+    ps_version: str = ""
+    collected_at: Any
+    history: _History
+    hotfixes: _HotFixes
+    reboot: RebootProbe
+    mode: str = "audit"
+    reboot_policy: str = "never"
+    search: dict[str, Any] | None = None
+    install: dict[str, Any] | None = None
+
+
+def parse_raw(raw: Any) -> _Patching:
+    data = unwrap_output(raw, KIND)
+    try:
+        patching = _Patching.model_validate(data)
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: raw data has the wrong shape: {describe(exc)}") from exc
+    if patching.collector != ROLE:
+        raise EvaluatorError(
+            f"{KIND}: raw data comes from the {patching.collector!r} collector, not {ROLE!r}"
+        )
+    if patching.schema_version != SCHEMA:
+        raise EvaluatorError(
+            f"{KIND}: raw data schema {patching.schema_version} is not supported (expected {SCHEMA})"
+        )
+    return patching
+
+
+def _win_updates(value: Mapping[str, Any] | None, field: str) -> _WinUpdates | None:
+    if value is None:
+        return None
+    try:
+        return _WinUpdates.model_validate(dict(value))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: {field}: {describe(exc)}") from exc
+
+
+def _kb(update: _Update) -> str:
+    return ",".join(f"KB{k}" for k in update.kb)
+
+
+def _hresult(code: int | None) -> str | None:
+    return None if code is None else f"0x{code & 0xFFFFFFFF:08X}"
+
+
+# ---------------------------------------------------------------- judgements
+
+
+def _pending(search: _WinUpdates | None, th: Thresholds) -> Finding:
+    if search is None or search.skipped:
+        return not_checked(PENDING, "Windows Update was not searched (win_updates did not run)")
+    if search.failed:
+        return PENDING.finding(
+            Status.ERROR,
+            {"reason": f"Windows Update search failed: {search.msg[:300]}"},
+            remediation=(
+                "The update search itself failed, so pending updates are unknown: check that wuauserv and "
+                "BITS run, that the host reaches its update source (WSUS URL in HKLM"
+                "\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate) and read `Get-WindowsUpdateLog`."
+            ),
+        )
+    wanted = {category_key(c): c for c in th.categories}
+    failing_keys = {category_key(c) for c in th.fail_categories}
+    by_category = {c: 0 for c in th.categories}
+    pending: list[dict[str, Any]] = []
+    for update in search.updates.values():
+        if update.installed:
+            continue
+        matched = [wanted[category_key(c)] for c in update.categories if category_key(c) in wanted]
+        if not matched:
+            continue
+        for name in dict.fromkeys(matched):
+            by_category[name] += 1
+        pending.append({"kb": _kb(update), "title": update.title, "categories": sorted(set(matched))})
+    pending.sort(key=lambda p: (p["kb"], p["title"]))
+    evidence: dict[str, Any] = {
+        "pending": len(pending),
+        "by_category": by_category,
+        "updates": pending[:25],
+        "filtered": len(search.filtered_updates),
+    }
+    if not pending:
+        return PENDING.finding(Status.PASS, evidence)
+    severe = any(category_key(c) in failing_keys for p in pending for c in p["categories"])
+    listed = ", ".join(f"{n} {c}" for c, n in by_category.items() if n)
+    return PENDING.finding(
+        Status.FAIL if severe else Status.WARN,
+        evidence,
+        remediation=f"Pending: {listed}. {PENDING.remediation}",
+    )
+
+
+def _recent(patching: _Patching, now: datetime, th: Thresholds) -> Finding:
+    history, hotfixes = patching.history, patching.hotfixes
+    if not history.available and not hotfixes.available:
+        return not_checked(RECENT, f"{history.reason}; {hotfixes.reason}")
+    candidates: list[tuple[datetime, str, str]] = []
+    failed_recent: list[dict[str, Any]] = []
+    if history.available:
+        for index, raw in enumerate(as_list(history.entries)):
+            where = f"history.entries.{index}"
+            try:
+                entry = _HistoryEntry.model_validate(raw)
+            except ValidationError as exc:
+                raise EvaluatorError(f"{KIND}: {where}: {describe(exc)}") from exc
+            if enum_name(entry.Operation, UPDATE_OPERATION, f"{where}.Operation") != "Installation":
+                continue
+            result = enum_name(entry.ResultCode, OPERATION_RESULT, f"{where}.ResultCode")
+            when = ps_datetime(entry.Date, f"{where}.Date")
+            if any(fnmatch.fnmatch(entry.Title, p) for p in th.last_install_ignore):
+                continue
+            if result in ("Succeeded", "SucceededWithErrors"):
+                candidates.append((when, entry.Title, "Microsoft.Update.Session history"))
+            elif result in ("Failed", "Aborted") and (now - when).days < th.last_install_warn_days:
+                failed_recent.append(
+                    {
+                        "date": when.isoformat(),
+                        "title": entry.Title,
+                        "result": result,
+                        "hresult": _hresult(entry.HResult),
+                    }
+                )
+    if hotfixes.available:
+        for index, raw in enumerate(as_list(hotfixes.items)):
+            try:
+                fix = _HotFix.model_validate(raw)
+            except ValidationError as exc:
+                raise EvaluatorError(f"{KIND}: hotfixes.items.{index}: {describe(exc)}") from exc
+            if fix.InstalledOn is not None:
+                when = ps_datetime(fix.InstalledOn, f"hotfixes.items.{index}.InstalledOn")
+                candidates.append((when, f"{fix.HotFixID} ({fix.Description})", "Get-HotFix"))
+    evidence: dict[str, Any] = {
+        "warn_days": th.last_install_warn_days,
+        "fail_days": th.last_install_fail_days,
+    }
+    if failed_recent:
+        evidence["failed_recently"] = failed_recent[:10]
+    if not candidates:
+        evidence["last_installed"] = None
+        return RECENT.finding(
+            Status.FAIL, evidence, remediation=f"No installed update on record. {RECENT.remediation}"
+        )
+    when, title, source = max(candidates)
+    days = (now - when).days
+    evidence["last_installed"] = {"date": when.isoformat(), "title": title, "source": source}
+    evidence["days_since"] = days
+    if days >= th.last_install_fail_days:
+        status = Status.FAIL
+    elif days >= th.last_install_warn_days:
+        status = Status.WARN
+    else:
+        status = Status.PASS
+    return RECENT.finding(status, evidence)
+
+
+def _reboot(patching: _Patching, search: _WinUpdates | None, install: _WinUpdates | None) -> Finding:
+    probe = patching.reboot
+    module_says = any(r is not None and not r.failed and r.reboot_required for r in (search, install))
+    if not probe.available and not module_says:
+        return not_checked(REBOOT, probe.reason)
+    indicators = (
+        [i for i in reboot_indicators(probe) if i != "pending_file_rename"] if probe.available else []
+    )
+    if module_says:
+        indicators.append("win_updates_reboot_required")
+    evidence: dict[str, Any] = {"indicators": indicators}
+    if probe.available and probe.pending_file_rename:
+        evidence["pending_file_rename"] = "set (judged by HEALTH-WIN-02, not an update indicator)"
+    if install is not None:
+        evidence["rebooted"] = install.rebooted
+        evidence["reboot_policy"] = patching.reboot_policy
+    return REBOOT.finding(Status.FAIL if indicators else Status.PASS, evidence)
+
+
+def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
+    if patching.mode != "remediate":
+        return not_checked(
+            INSTALL,
+            "audit mode: nothing was installed",
+            remediation="Judged only when the role runs with maint_mode remediate.",
+        )
+    if install is None or install.skipped:
+        return not_checked(INSTALL, "remediate mode, but the installation step did not run")
+    results = []
+    for update in sorted(install.updates.values(), key=lambda u: (_kb(u), u.title)):
+        if update.installed:
+            result = "installed"
+        elif update.failure_hresult_code is not None:
+            result = "failed"
+        elif update.downloaded:
+            result = "downloaded"
+        else:
+            result = "not installed"
+        item: dict[str, Any] = {"kb": _kb(update), "title": update.title, "result": result}
+        if update.failure_hresult_code is not None:
+            item["failure_code"] = _hresult(update.failure_hresult_code)
+        if update.failure_msg:
+            item["failure_msg"] = update.failure_msg[:300]
+        results.append(item)
+    failed = [r for r in results if r["result"] == "failed"]
+    evidence: dict[str, Any] = {
+        "installed": install.installed_update_count,
+        "failed": install.failed_update_count,
+        "updates": results,
+        "reboot_policy": patching.reboot_policy,
+        "rebooted": install.rebooted,
+    }
+    if install.failed and not failed:
+        evidence["error"] = install.msg[:300]
+        return INSTALL.finding(
+            Status.FAIL,
+            evidence,
+            remediation=f"win_updates failed: {install.msg[:200]}. {INSTALL.remediation}",
+        )
+    if failed or install.failed_update_count:
+        codes = ", ".join(f"{r['kb'] or r['title']} {r.get('failure_code')}" for r in failed)
+        return INSTALL.finding(Status.FAIL, evidence, remediation=f"Failed: {codes}. {INSTALL.remediation}")
+    return INSTALL.finding(Status.PASS, evidence)
+
+
+@evaluator(KIND, role=ROLE, controls=CONTROLS, defaults=DEFAULTS)
+def evaluate_windows_updates(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
+    """Windows Update: pending updates, last install age, reboot pending, installation results."""
+    try:
+        th = Thresholds.model_validate(dict(thresholds))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: invalid thresholds: {describe(exc)}") from exc
+    patching = parse_raw(raw)
+    now = ps_datetime(patching.collected_at, f"{KIND}: collected_at")
+    search = _win_updates(patching.search, "search")
+    install = _win_updates(patching.install, "install")
+    judged = {
+        PENDING.control: lambda: _pending(search, th),
+        RECENT.control: lambda: _recent(patching, now, th),
+        REBOOT.control: lambda: _reboot(patching, search, install),
+        INSTALL.control: lambda: _install(patching, install),
+    }
+    try:
+        return [
+            skipped(control, ROLE) if control.control in th.skip_controls else judged[control.control]()
+            for control in CONTROLS
+        ]
+    except EvaluatorError as exc:
+        if str(exc).startswith(f"{KIND}:"):
+            raise
+        raise EvaluatorError(f"{KIND}: {exc}") from exc

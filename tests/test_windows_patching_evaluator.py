@@ -1,0 +1,149 @@
+"""The windows_updates evaluator (role windows_patching) on outputs shaped as documented.
+
+Cases are data: tests/data/windows/patching/cases.yml; tests/data/windows/README.md names the documented
+source of every object shape (win_updates RETURN, IUpdateHistoryEntry, Get-HotFix, pending-reboot keys).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runner import evaluators
+from runner.evaluators import EvaluatorError
+from runner.evaluators.windows_patching import CONTROL_IDS, DEFAULTS
+from runner.results import Domain, Status
+
+ROOT = Path(__file__).parents[1]
+DATA = ROOT / "tests" / "data" / "windows" / "patching"
+CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / name).read_text())
+    return data
+
+
+def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
+    findings = evaluators.evaluate("windows_updates", raw, thresholds)
+    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
+    return {f.control: f for f in findings}
+
+
+def test_every_file_is_used_and_documented() -> None:
+    files = {p.name for p in DATA.glob("*.json")}
+    assert files == {c["file"] for c in CASES}
+    readme = (DATA.parent / "README.md").read_text()
+    assert all(f"`patching/{name}`" in readme for name in files)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+def test_case(case: dict[str, Any]) -> None:
+    got = judge(load(case["file"]), case.get("thresholds"))
+    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
+    for control, want in case["expect"].items():
+        want = {"status": want} if isinstance(want, str) else want
+        finding = got[control]
+        assert finding.domain is Domain.PATCHING
+        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
+        if "severity" in want:
+            assert finding.severity == want["severity"], control
+        for key, value in want.get("evidence", {}).items():
+            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
+            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
+        if finding.status is not Status.PASS:
+            assert finding.remediation, f"{control}: a problem comes with a remediation"
+        if finding.status in (Status.NOT_CHECKED, Status.ERROR):
+            assert finding.evidence["reason"]
+
+
+def test_remediation_lists_pending_and_failure_codes() -> None:
+    pending = judge(load("ps51_audit_pending_security.json"))["PATCH-WIN-01"]
+    assert pending.remediation.startswith("Pending: 2 SecurityUpdates, 1 DefinitionUpdates.")
+    failed = judge(load("remediate_partial_failure.json"))["PATCH-WIN-04"]
+    assert failed.remediation.startswith("Failed: KB5046616 0x80240017.")
+
+
+def test_definition_updates_do_not_count_as_recent_patching() -> None:
+    """A daily Defender signature update must not hide months without a cumulative update."""
+    raw = load("stale_reboot_pending.json")
+    fresh_definitions = copy.deepcopy(load("ps51_audit_up_to_date.json")["history"]["entries"][0])
+    raw["history"]["entries"].insert(0, fresh_definitions)
+    assert judge(raw)["PATCH-WIN-02"].status is Status.FAIL
+    assert judge(raw, {"last_install_ignore": []})["PATCH-WIN-02"].status is Status.PASS
+
+
+def test_install_failure_without_update_list_fails() -> None:
+    raw = load("remediate_success.json")
+    raw["install"] = {
+        "failed": True,
+        "msg": "Failed to create scheduled task: Access is denied",
+        "updates": {},
+    }
+    finding = judge(raw)["PATCH-WIN-04"]
+    assert finding.status is Status.FAIL
+    assert finding.evidence["error"] == "Failed to create scheduled task: Access is denied"
+
+
+def test_remediate_mode_without_install_result_is_not_checked() -> None:
+    raw = load("remediate_success.json")
+    raw["install"] = None
+    finding = judge(raw)["PATCH-WIN-04"]
+    assert finding.status is Status.NOT_CHECKED
+    assert finding.evidence == {"reason": "remediate mode, but the installation step did not run"}
+
+
+def test_registry_entry_and_role_defaults() -> None:
+    ev = evaluators.get("windows_updates")
+    assert ev.role == "windows_patching"
+    assert [c.control for c in evaluators.controls_for_role("windows_patching")] == list(CONTROL_IDS)
+    role_defaults = yaml.safe_load((ROOT / "roles/windows_patching/defaults/main.yml").read_text())
+    for name, value in DEFAULTS.items():
+        assert role_defaults[f"windows_patching_{name}"] == (
+            list(value) if isinstance(value, tuple) else value
+        )
+
+
+MALFORMED: list[tuple[str, Any, str]] = [
+    ("list", [], "raw data must be the collector's JSON object"),
+    ("health data", {**load("ps51_audit_up_to_date.json"), "collector": "windows_health"}, "collector"),
+    (
+        "kb as text",
+        {
+            **load("ps51_audit_up_to_date.json"),
+            "search": {"updates": {"x": {"title": "t", "kb": "5046616", "categories": []}}},
+        },
+        "search: updates.x.kb",
+    ),
+    (
+        "unknown result code",
+        {
+            **load("ps51_audit_up_to_date.json"),
+            "history": {
+                "available": True,
+                "entries": [{"Date": "/Date(0)/", "Title": "t", "Operation": 1, "ResultCode": 9}],
+            },
+        },
+        "history.entries.0.ResultCode: unknown enum value 9",
+    ),
+    ("schema 2", {**load("ps51_audit_up_to_date.json"), "schema": 2}, "schema 2 is not supported"),
+]
+
+
+@pytest.mark.parametrize(("raw", "message"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_raw_is_an_evaluator_error(raw: Any, message: str) -> None:
+    with pytest.raises(EvaluatorError, match="windows_updates") as exc:
+        evaluators.evaluate("windows_updates", raw)
+    assert message in str(exc.value)
+
+
+def test_invalid_thresholds() -> None:
+    with pytest.raises(EvaluatorError, match="last_install_warn_days"):
+        judge(load("ps51_audit_up_to_date.json"), {"last_install_warn_days": 90})
+    with pytest.raises(EvaluatorError, match="categories"):
+        judge(load("ps51_audit_up_to_date.json"), {"categories": []})
