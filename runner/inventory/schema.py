@@ -6,13 +6,15 @@ the runner (validated here) and to the roles (as an ordinary inventory variable)
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import croniter
+import holidays
+from croniter import CroniterBadDateError, croniter
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,6 +27,8 @@ from pydantic import (
 
 CONTROL_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+#: a recurrence must fire at least once in this many years (``0 0 31 2 *`` never does)
+CRON_HORIZON_YEARS = 5
 
 
 class Mode(StrEnum):
@@ -60,7 +64,13 @@ class Waiver(_Strict):
 
 
 class Window(_Strict):
-    """How long a schedule's window stays open after each occurrence starts."""
+    """How long a schedule's window stays open after each occurrence starts.
+
+    ``duration_minutes`` is elapsed time (UTC arithmetic); ``end`` is a local wall-clock time on
+    the first day it comes after the start (so a 22:00 start with ``end: "04:00"`` crosses
+    midnight, and lasts 7 h on the autumn fall-back night, 5 h on the spring-forward one).
+    ``min_run_minutes``: an occurrence never starts (nor retries) with less time left than this.
+    """
 
     duration_minutes: int | None = Field(default=None, ge=15, le=24 * 60)
     end: time | None = None
@@ -70,18 +80,53 @@ class Window(_Strict):
     def _one_length(self) -> Window:
         if (self.duration_minutes is None) == (self.end is None):
             raise ValueError("give exactly one of duration_minutes or end")
+        if self.duration_minutes is not None and self.duration_minutes < self.min_run_minutes:
+            raise ValueError(
+                f"window of {self.duration_minutes} min is shorter than its min_run_minutes "
+                f"({self.min_run_minutes})"
+            )
         return self
 
 
 class HolidayCalendar(_Strict):
+    """Public holidays of a country (ISO 3166-1 alpha-2) and optional region, from ``holidays``."""
+
     country: str = Field(pattern=r"^[A-Z]{2}$")
     subdivision: str | None = None
 
+    @model_validator(mode="after")
+    def _known(self) -> HolidayCalendar:
+        supported = _holiday_calendars()
+        if self.country not in supported:
+            raise ValueError(f"no public-holiday calendar for country {self.country!r} (holidays package)")
+        subdivisions = supported[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            raise ValueError(
+                f"unknown subdivision {self.subdivision!r} of {self.country}; "
+                f"known: {', '.join(subdivisions) or 'none'}"
+            )
+        return self
+
+
+@functools.cache
+def _holiday_calendars() -> dict[str, list[str]]:
+    """Country -> subdivisions the ``holidays`` package knows (slow to list: computed once)."""
+    return {country: list(subs) for country, subs in holidays.list_supported_countries().items()}
+
+
+OnHoliday = Annotated[str, Field(pattern=r"^(skip|next_day)$")]
+
 
 class Blackout(_Strict):
+    """Local dates on which no occurrence starts: explicit dates and public holidays.
+
+    ``on_holiday``: ``skip`` drops the occurrence; ``next_day`` moves it to the same local time on
+    the next day that is not blacked out (a schedule may override it with its own ``on_holiday``).
+    """
+
     dates: list[date] = Field(default_factory=list)
     holidays: HolidayCalendar | None = None
-    on_holiday: str = Field(default="skip", pattern=r"^(skip|next_day)$")
+    on_holiday: OnHoliday = "skip"
 
 
 class Schedule(_Strict):
@@ -91,13 +136,41 @@ class Schedule(_Strict):
     mode: Mode = Mode.AUDIT
     window: Window
     enabled: bool = True
+    on_holiday: OnHoliday | None = Field(default=None, description="overrides blackout.on_holiday")
 
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
         if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(f"not a valid five-field cron expression: {value!r}")
+        try:
+            croniter(value, datetime(2000, 1, 1), max_years_between_matches=CRON_HORIZON_YEARS).get_next(
+                datetime
+            )
+        except CroniterBadDateError:
+            raise ValueError(
+                f"cron expression {value!r} never fires (no occurrence within {CRON_HORIZON_YEARS} years)"
+            ) from None
         return value
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> Schedule:
+        end = self.window.end
+        if end is None:
+            return self
+        minutes, hours = croniter(self.cron).expanded[:2]
+        end_min = end.hour * 60 + end.minute
+        shortest = min(
+            (end_min - (int(h) * 60 + int(m))) % (24 * 60)
+            for h in (range(24) if hours == ["*"] else hours)
+            for m in (range(60) if minutes == ["*"] else minutes)
+        )
+        if shortest < self.window.min_run_minutes:
+            raise ValueError(
+                f"window ending at {end.strftime('%H:%M')} leaves {shortest} min after a start at "
+                f"cron {self.cron!r}: shorter than min_run_minutes ({self.window.min_run_minutes})"
+            )
+        return self
 
 
 class ClientSettings(_Strict):

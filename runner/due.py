@@ -1,0 +1,528 @@
+"""``maint due``: run every schedule occurrence that is due, once, inside its window.
+
+Safe to call every few minutes (cron, systemd timer). For each client and each occurrence whose
+start has come (looking back ``lookback``), the ledger's ``schedule_occurrences`` rows decide:
+
+- a final row (``completed`` / ``missed`` / ``skipped``) exists: nothing to do, ever again;
+- no run yet and at least ``min_run_minutes`` left: run the schedule's roles
+  (``trigger="schedule"``, the window passed to the job as ``maint_window_start`` /
+  ``maint_window_end`` so remediation tasks can guard themselves, see ``maint_window_guard``);
+- runs happened but some planned hosts were not reached (every result ``not_checked``): a
+  follow-up run limited to those hosts, while the window still leaves ``min_run_minutes``;
+- every planned host checked: ``completed``, and ``MAINT-SCHED-01`` passes for each host;
+- too little window left (or closed, e.g. the scheduler was down): ``missed``, plus a
+  ``MAINT-SCHED-01`` fail per host not maintained, in a run of trigger ``schedule``, so the
+  monthly report shows it;
+- a holiday / blackout skip is recorded once as ``skipped``.
+
+A lock per client (``var/locks/due/<client>.lock``) is held while deciding and running, and the
+decision is made again under it, so two ``maint due`` processes never run the same occurrence;
+``execute()`` takes the usual client lock too, so a technician's ``maint run`` is never overlapped.
+Clients run in parallel threads (each job is an ansible-runner subprocess), up to ``max_parallel``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from runner import paths
+from runner.execute import RunError, RunOutcome, RunRequest, execute, new_run_id
+from runner.inventory import Client, InventoryError, list_clients, validate_client
+from runner.inventory.loader import Problem, UnknownClientError
+from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus
+from runner.ledger import occurrences as occ
+from runner.ledger.occurrences import OccurrenceRow, OccurrenceState
+from runner.locks import ClientBusyError, ClientLock
+from runner.results import CheckResult, Control, Domain, Severity, Status
+from runner.schedule import Occurrence, occurrences
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+REQUESTED_BY = "maint due"
+
+SCHEDULE_CONTROL = Control(
+    control="MAINT-SCHED-01",
+    title="Scheduled maintenance ran inside its window",
+    domain=Domain.INVENTORY,
+    severity=Severity.HIGH,
+    remediation=(
+        "Find why the occurrence did not run (scheduler down, host unreachable, window too short), "
+        "then run the schedule's roles ad hoc with a ticket: maint run CLIENT --role R --ticket ID."
+    ),
+)
+
+
+class Action(StrEnum):
+    RUN = "run"  # first attempt of an occurrence
+    RETRY = "retry"  # follow-up limited to hosts left not_checked
+    COMPLETE = "complete"  # every planned host was checked already (e.g. after a crash)
+    MISSED = "missed"  # the window closed (or too little is left) without every host checked
+    SKIP = "skip"  # holiday / blackout
+
+
+@dataclass(frozen=True)
+class Decision:
+    occurrence: Occurrence
+    action: Action
+    hosts: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass
+class DueEntry:
+    """What one ``maint due`` did (or would do) about one occurrence."""
+
+    client: str
+    occurrence_id: str
+    schedule: str
+    action: str
+    hosts: list[str] = field(default_factory=list)
+    reason: str = ""
+    run_id: str | None = None
+    run_status: str | None = None
+    recorded: str | None = None  # the occurrence state appended
+    outcome: str = "planned"  # planned (dry run) | done | busy | error
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DueReport:
+    now: datetime
+    dry_run: bool
+    entries: list[DueEntry] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)  # client -> why it was not looked at
+
+    @property
+    def missed(self) -> int:
+        return sum(1 for e in self.entries if e.action == Action.MISSED and e.outcome in ("done", "planned"))
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for e in self.entries if e.outcome == "error")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "entries": [e.as_dict() for e in self.entries],
+            "problems": self.problems,
+        }
+
+
+# -- deciding -----------------------------------------------------------------------------------------
+
+
+def checked_hosts(ledger: Ledger, run_ids: Sequence[str]) -> set[str]:
+    """Hosts that one of ``run_ids`` reached: at least one result that is not ``not_checked``.
+
+    A host whose every result is ``not_checked`` (unreachable, its play ended early) is retried;
+    a single control ``not_checked`` for a missing prerequisite on a reached host is not.
+    """
+    checked: set[str] = set()
+    for run_id in run_ids:
+        for result in ledger.results_for_run(run_id):
+            if result.control != SCHEDULE_CONTROL.control and result.status is not Status.NOT_CHECKED:
+                checked.add(result.host)
+    return checked
+
+
+def decide(
+    occurrence: Occurrence,
+    rows: Sequence[OccurrenceRow],
+    now: datetime,
+    ledger: Ledger,
+) -> Decision | None:
+    """What to do about one occurrence whose start has come; None when it is settled."""
+    if any(r.state.final for r in rows):
+        return None
+    if not occurrence.runs:
+        return Decision(occurrence, Action.SKIP, reason="; ".join(occurrence.notes))
+    starts = [r for r in rows if r.state is OccurrenceState.STARTED]
+    can_start = now < occurrence.last_start
+    left = max(0, int((occurrence.end - now).total_seconds() // 60))
+    if not starts:
+        if can_start:
+            return Decision(occurrence, Action.RUN)
+        why = (
+            "the window closed before any run started"
+            if now >= occurrence.end
+            else f"only {left} min of the window left (min_run_minutes: {occurrence.min_run_minutes})"
+        )
+        return Decision(occurrence, Action.MISSED, reason=why)
+    planned = sorted({h for r in starts if r.detail.get("attempt") == 1 for h in r.detail.get("hosts", [])})
+    run_ids = [r.run_id for r in starts if r.run_id]
+    pending = tuple(h for h in planned if h not in checked_hosts(ledger, run_ids))
+    if not pending:
+        return Decision(occurrence, Action.COMPLETE, reason="every planned host was checked")
+    if can_start:
+        return Decision(occurrence, Action.RETRY, hosts=pending, reason="hosts left not_checked")
+    why = "the window closed" if now >= occurrence.end else f"only {left} min of the window left"
+    return Decision(occurrence, Action.MISSED, hosts=pending, reason=f"{why} with hosts still not checked")
+
+
+# -- applying -----------------------------------------------------------------------------------------
+
+
+class _StartRecorder:
+    """Appends the ``started`` row as soon as the job has its run ID (crash-safe)."""
+
+    def __init__(self, ledger: Ledger, occurrence: Occurrence, attempt: int, limit: str | None) -> None:
+        self.ledger, self.occurrence, self.attempt, self.limit = ledger, occurrence, attempt, limit
+        self.run_id: str | None = None
+
+    def started(self, run_id: str, client: str, hosts: Sequence[str]) -> None:
+        self.run_id = run_id
+        self.ledger.append(
+            occ.schedule_occurrences,
+            [
+                _row(
+                    self.occurrence,
+                    OccurrenceState.STARTED,
+                    datetime.now(UTC),
+                    run_id=run_id,
+                    detail={"attempt": self.attempt, "hosts": list(hosts), "limit": self.limit},
+                )
+            ],
+        )
+
+    def recorded(self, host: str, results: Sequence[CheckResult], host_done: bool) -> None:
+        pass
+
+    def finished(self, outcome: RunOutcome) -> None:
+        pass
+
+
+def _row(
+    o: Occurrence,
+    state: OccurrenceState,
+    at: datetime,
+    *,
+    run_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return occ.row(
+        client=o.client,
+        occurrence_id=o.id,
+        schedule_name=o.schedule,
+        window_start=o.start,
+        window_end=o.end,
+        state=state,
+        recorded_at=at,
+        run_id=run_id,
+        detail=detail,
+    )
+
+
+def _evidence(o: Occurrence, reason: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "occurrence": o.id,
+        "schedule": o.schedule,
+        "window_start": o.local_start.isoformat(),
+        "window_end": o.local_end.isoformat(),
+        "reason": reason,
+        **extra,
+    }
+
+
+def _record_missed(ledger: Ledger, client: Client, d: Decision, now: datetime) -> DueEntry:
+    o = d.occurrence
+    hosts = list(d.hosts) or sorted({h for hs in client.plan(o.roles).values() for h in hs}) or ["all"]
+    run_id = new_run_id(now)
+    ledger.start_run(
+        RunRecord(
+            run_id=run_id,
+            client=o.client,
+            mode=o.mode.value,
+            roles=list(o.roles),
+            reason=f"missed occurrence {o.id}: {d.reason}",
+            trigger="schedule",
+            requested_by=REQUESTED_BY,
+            started_at=now,
+        )
+    )
+    finding = SCHEDULE_CONTROL.finding(Status.FAIL, evidence=_evidence(o, d.reason))
+    results = [
+        (
+            f"missed:{o.id}:{host}",
+            CheckResult.from_finding(finding, host=host, client=o.client, run_id=run_id, observed_at=now),
+        )
+        for host in hosts
+    ]
+    ledger.record(results)
+    ledger.finish_run(run_id, RunStatus.FAILED, {"fail": len(hosts), "hosts": len(hosts), "occurrence": o.id})
+    ledger.append(
+        occ.schedule_occurrences,
+        [_row(o, OccurrenceState.MISSED, now, run_id=run_id, detail={"reason": d.reason, "hosts": hosts})],
+    )
+    return _entry(d, run_id=run_id, run_status=RunStatus.FAILED.value, recorded="missed", outcome="done")
+
+
+def _run(
+    ledger: Ledger,
+    d: Decision,
+    rows: Sequence[OccurrenceRow],
+    inventories: Path | None,
+) -> DueEntry:
+    o = d.occurrence
+    attempt = 1 + sum(1 for r in rows if r.state is OccurrenceState.STARTED)
+    limit = ",".join(d.hosts) if d.action is Action.RETRY else None
+    request = RunRequest(
+        client=o.client,
+        roles=o.roles,
+        limit=limit,
+        mode=o.mode,
+        trigger="schedule",
+        requested_by=REQUESTED_BY,
+        reason=f"schedule {o.schedule}, occurrence {o.id}"
+        + (f", attempt {attempt} for hosts left not checked" if attempt > 1 else ""),
+        extra_vars={
+            "maint_window_start": o.start.isoformat(),
+            "maint_window_end": o.end.isoformat(),
+            "maint_occurrence_id": o.id,
+            "maint_schedule": o.schedule,
+        },
+    )
+    recorder = _StartRecorder(ledger, o, attempt, limit)
+    try:
+        outcome = execute(request, ledger, recorder, inventories=inventories)
+    except ClientBusyError as exc:
+        return _entry(d, outcome="busy", reason=str(exc))
+    except (RunError, InventoryError, LedgerError) as exc:
+        log.error("%s: cannot run occurrence %s: %s", o.client, o.id, exc)
+        return _entry(d, outcome="error", reason=str(exc), run_id=recorder.run_id)
+    done_at = datetime.now(UTC)
+    checked = checked_hosts(ledger, [outcome.run_id])
+    finding = SCHEDULE_CONTROL.finding(Status.PASS, evidence=_evidence(o, "maintained inside its window"))
+    ledger.record(
+        [
+            (
+                f"schedule:{o.id}:{host}",
+                CheckResult.from_finding(
+                    finding, host=host, client=o.client, run_id=outcome.run_id, observed_at=done_at
+                ),
+            )
+            for host in sorted(checked)
+        ]
+    )
+    entry = _entry(d, run_id=outcome.run_id, run_status=outcome.status.value, outcome="done")
+    if outcome.status in (RunStatus.INTERRUPTED,):
+        return entry
+    started = [r for r in rows if r.state is OccurrenceState.STARTED]
+    planned = sorted(
+        {h for r in started if r.detail.get("attempt") == 1 for h in r.detail.get("hosts", [])}
+        | (set(outcome.hosts) if attempt == 1 else set())
+    )
+    all_checked = checked_hosts(ledger, [r.run_id for r in started if r.run_id]) | checked
+    pending = [h for h in planned if h not in all_checked]
+    entry.hosts = list(outcome.hosts)
+    if not pending:
+        ledger.append(
+            occ.schedule_occurrences,
+            [
+                _row(
+                    o,
+                    OccurrenceState.COMPLETED,
+                    done_at,
+                    run_id=outcome.run_id,
+                    detail={"hosts": planned, "attempts": attempt},
+                )
+            ],
+        )
+        entry.recorded = "completed"
+    else:
+        entry.reason = f"not checked yet (retried while the window is open): {', '.join(pending)}"
+    return entry
+
+
+def _entry(d: Decision, **kwargs: Any) -> DueEntry:
+    o = d.occurrence
+    values: dict[str, Any] = {"hosts": list(d.hosts), "reason": d.reason, **kwargs}
+    return DueEntry(client=o.client, occurrence_id=o.id, schedule=o.schedule, action=d.action.value, **values)
+
+
+def _apply(
+    ledger: Ledger,
+    client: Client,
+    d: Decision,
+    rows: Sequence[OccurrenceRow],
+    now: datetime,
+    inventories: Path | None,
+) -> DueEntry:
+    o = d.occurrence
+    if d.action is Action.SKIP:
+        ledger.append(
+            occ.schedule_occurrences, [_row(o, OccurrenceState.SKIPPED, now, detail={"notes": list(o.notes)})]
+        )
+        return _entry(d, recorded="skipped", outcome="done")
+    if d.action is Action.MISSED:
+        return _record_missed(ledger, client, d, now)
+    if d.action is Action.COMPLETE:
+        last = next((r.run_id for r in reversed(rows) if r.state is OccurrenceState.STARTED), None)
+        ledger.append(
+            occ.schedule_occurrences, [_row(o, OccurrenceState.COMPLETED, now, run_id=last, detail={})]
+        )
+        return _entry(d, recorded="completed", outcome="done")
+    return _run(ledger, d, rows, inventories)
+
+
+def _unsettled(
+    found: Sequence[Occurrence], rows: Mapping[str, Sequence[OccurrenceRow]], now: datetime
+) -> list[Occurrence]:
+    """The occurrences this pass must settle.
+
+    Every pass settles all occurrences up to its ``now``, so an occurrence with no row that is
+    older than the latest one recorded for its schedule predates that schedule's history. A
+    schedule with no history yet (a client just added, a schedule just enabled) starts with the
+    occurrences whose window is still open: nothing before it is reported ``missed``.
+    """
+    latest: dict[tuple[str, str], datetime] = {}
+    for group in rows.values():
+        for r in group:
+            start = datetime.fromisoformat(r.window_start)
+            key = (r.client, r.schedule)
+            if key not in latest or start > latest[key]:
+                latest[key] = start
+    keep = []
+    for o in found:
+        first = latest.get((o.client, o.schedule))
+        if o.id in rows or (first is None and o.end > now) or (first is not None and o.start > first):
+            keep.append(o)
+    return keep
+
+
+def _floor(client: Client, rows: Mapping[str, Sequence[OccurrenceRow]], since: datetime) -> datetime:
+    """Where to start computing the client's occurrences: when every enabled schedule has a
+    recorded occurrence, at the oldest of their latest ones (older ones are settled)."""
+    latest: dict[str, str] = {}
+    for group in rows.values():
+        for r in group:
+            if r.client == client.name and r.window_start > latest.get(r.schedule, ""):
+                latest[r.schedule] = r.window_start
+    names = [s.name for s in client.settings.schedules if s.enabled]
+    if not names or any(n not in latest for n in names):
+        return since
+    return max(since, min(datetime.fromisoformat(latest[n]) for n in names))
+
+
+def due_lock(client: str) -> ClientLock:
+    """The lock ``maint due`` holds on a client while deciding and running its occurrences."""
+    return ClientLock(client, directory=paths.var_dir() / "locks" / "due")
+
+
+def _client_pass(
+    ledger: Ledger,
+    client: Client,
+    found: Sequence[Occurrence],
+    since: datetime,
+    now: datetime,
+    inventories: Path | None,
+) -> list[DueEntry]:
+    lock = due_lock(client.name)
+    try:
+        lock.acquire()
+    except ClientBusyError as exc:
+        return [
+            DueEntry(client.name, o.id, o.schedule, "wait", reason=str(exc), outcome="busy") for o in found
+        ]
+    try:
+        rows = occ.read(ledger.engine, clients=[client.name], window_end_after=since)  # again, under the lock
+        entries = []
+        for o in _unsettled(found, rows, now):
+            mine = rows.get(o.id, [])
+            d = decide(o, mine, now, ledger)
+            if d is not None:
+                entries.append(_apply(ledger, client, d, mine, now, inventories))
+        return entries
+    finally:
+        lock.release()
+
+
+def due(
+    now: datetime | None = None,
+    *,
+    ledger: Ledger,
+    dry_run: bool = False,
+    max_parallel: int = 4,
+    clients: Sequence[str] | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    inventories: Path | None = None,
+) -> DueReport:
+    """Decide (and unless ``dry_run`` act on) every due occurrence of every client."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    report = DueReport(now=now, dry_run=dry_run)
+    since = now - lookback
+    names = list(clients) if clients else list_clients(inventories)
+    loaded: list[Client] = []
+    for name in names:
+        try:
+            client, problems = validate_client(name, inventories)
+        except UnknownClientError as exc:
+            report.problems[name] = [str(exc)]
+            continue
+        if client is None:
+            report.problems[name] = [str(p) for p in problems or [Problem(name, "", "invalid")]]
+            continue
+        if client.settings.schedules:
+            loaded.append(client)
+    by_client: dict[str, dict[str, list[OccurrenceRow]]] = {}
+    for occurrence_id, group in occ.read(
+        ledger.engine, clients=[c.name for c in loaded], window_end_after=since
+    ).items():
+        by_client.setdefault(group[0].client, {})[occurrence_id] = group
+    work: list[tuple[Client, list[Occurrence]]] = []
+    for client in loaded:
+        stored = by_client.get(client.name, {})
+        found = _unsettled(
+            [
+                o
+                for o in occurrences(
+                    client.name,
+                    client.settings,
+                    _floor(client, stored, since),
+                    now + timedelta(microseconds=1),
+                )
+                if o.start <= now
+            ],
+            stored,
+            now,
+        )
+        decisions = [(o, decide(o, stored.get(o.id, []), now, ledger)) for o in found]
+        pending = [(o, d) for o, d in decisions if d is not None]
+        if not pending:
+            continue
+        if dry_run:
+            report.entries += [_entry(d) for _o, d in pending]
+        else:
+            work.append((client, [o for o, _d in pending]))
+    if work:
+        with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="maint-due") as pool:
+            futures = [
+                pool.submit(_client_pass, ledger, client, found, since, now, inventories)
+                for client, found in work
+            ]
+            for future in futures:
+                report.entries += future.result()
+    return report
+
+
+__all__ = [
+    "SCHEDULE_CONTROL",
+    "Action",
+    "Decision",
+    "DueEntry",
+    "DueReport",
+    "checked_hosts",
+    "decide",
+    "due",
+    "due_lock",
+]
