@@ -8,7 +8,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHES = ["run_vs_playbook", "ledger_ingest"]
+BENCHES = [
+    "run_vs_playbook",
+    "ledger_ingest",
+    "network_drift",
+    "schedule_due",
+    "network_review",
+    "inventory_review",
+    "linux_audit",
+]
 
 
 def main() -> int:

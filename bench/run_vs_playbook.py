@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             str(BIN / "ansible-playbook"),
             "-i",
             "inventories/bench",
-            "playbooks/site.yml",
+            "playbooks/role.yml",
             "-e",
             "@targets.json",
         ]

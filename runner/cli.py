@@ -199,6 +199,10 @@ def run(
     else:
         out.print(summary_table(outcome))
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
+        if ticket:  # ad hoc corrective run: each control before and after (maint resolution)
+            from runner.commands.schedule import print_resolution
+
+            print_resolution(open_ledger(), run_id=outcome.run_id)
     raise typer.Exit(code)
 
 
@@ -270,10 +274,12 @@ def _read_data(file: Path) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            fail(f"{file} is neither JSON nor YAML: {exc}")
+        pass
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text  # plain command output (e.g. a saved `apt-get -s upgrade`): the evaluator reads text
+    return data if isinstance(data, dict | list) else text
 
 
 @app.command()
@@ -363,8 +369,15 @@ def ledger_ingest(
 @app.command()
 def demo() -> None:
     """Audit this machine as the embedded demo client (changes nothing), then show its status."""
+    from runner.network import simulator  # the demo's network group is served by local simulators
+
     request = RunRequest(client="demo", mode=Mode.AUDIT, trigger="demo", reason="maint demo")
-    outcome = _run(request, as_json=False)
+    try:
+        devices = simulator.demo(load_client("demo").path / "hosts.yml", paths.var_dir() / "demo_known_hosts")
+        with devices:
+            outcome = _run(request, as_json=False)
+    except OSError as exc:
+        fail(f"cannot start the demo's network simulators: {exc}")
     out.print(summary_table(outcome))
     found = load_client("demo")
     ledger = open_ledger()

@@ -20,7 +20,17 @@ from runner.results import Control, Finding
 EvaluatorFn = Callable[[Any, Mapping[str, Any]], list[Finding]]
 
 #: modules that register evaluators; a new domain adds its module here
-MODULES: tuple[str, ...] = ("runner.evaluators.linux_health",)
+MODULES: tuple[str, ...] = (
+    "runner.evaluators.linux_health",
+    "runner.evaluators.linux_patching",
+    "runner.evaluators.linux_antivirus",
+    "runner.evaluators.linux_backup",
+    "runner.evaluators.windows_health",
+    "runner.evaluators.windows_patching",
+    "runner.evaluators.windows_antivirus",
+    "runner.evaluators.windows_backup",
+    "runner.network.evaluator",
+)
 
 
 class EvaluatorError(Exception):
