@@ -19,6 +19,7 @@ from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_antivirus import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
 from tests.conftest import REPO
+from tests.evaluator_cases import case_ids, check_case
 
 DATA = Path(__file__).parent / "data" / "linux_antivirus"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -52,25 +53,9 @@ def test_every_case_file_is_used_and_documented() -> None:
     assert all(f"`{name}`" in readme for name in files)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case: dict[str, Any]) -> None:
-    findings = evaluators.evaluate("clamav", load(case["file"]), case.get("thresholds"))
-    assert [f.control for f in findings] == list(CONTROL_IDS)
-    got = {f.control: f for f in findings}
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
-    for control, want in case["expect"].items():
-        want = {"status": want} if isinstance(want, str) else want
-        finding = got[control]
-        assert finding.domain is Domain.ANTIVIRUS
-        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
-        if "severity" in want:
-            assert finding.severity == want["severity"], control
-        for key, value in want.get("evidence", {}).items():
-            assert finding.evidence.get(key) == value, f"{control}: evidence {key!r} in {finding.evidence}"
-        if finding.status is not Status.PASS:
-            assert finding.remediation, control
-        if finding.status is Status.NOT_CHECKED:
-            assert finding.evidence["reason"]
+    check_case("clamav", CONTROL_IDS, Domain.ANTIVIRUS, load(case["file"]), case)
 
 
 def test_signature_age_comes_from_the_header_not_the_mtime(collector: ModuleType, tmp_path: Path) -> None:

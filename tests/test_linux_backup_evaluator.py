@@ -21,6 +21,7 @@ from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_backup import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
 from tests.conftest import REPO
+from tests.evaluator_cases import case_ids, check_case
 
 DATA = Path(__file__).parent / "data" / "linux_backup"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -41,23 +42,9 @@ def test_every_case_file_is_used_documented_and_free_of_the_password() -> None:
         assert CANARY not in (DATA / name).read_text(), name
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case: dict[str, Any]) -> None:
-    findings = evaluators.evaluate("linux_backup", load(case["file"]), case.get("thresholds"))
-    assert [f.control for f in findings] == list(CONTROL_IDS)
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
-    got = {f.control: f for f in findings}
-    for control, want in case["expect"].items():
-        want = {"status": want} if isinstance(want, str) else want
-        finding = got[control]
-        assert finding.domain is Domain.BACKUP
-        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
-        if "severity" in want:
-            assert finding.severity == want["severity"], control
-        for key, value in want.get("evidence", {}).items():
-            assert finding.evidence.get(key) == value, f"{control}: evidence {key!r} in {finding.evidence}"
-        if finding.status is not Status.PASS:
-            assert finding.remediation, control
+    check_case("linux_backup", CONTROL_IDS, Domain.BACKUP, load(case["file"]), case)
 
 
 def test_single_kinds_judge_their_own_section() -> None:

@@ -19,6 +19,7 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_patching import CONTROL_IDS, DEFAULTS, parse_apt_simulate
 from runner.results import Domain, Status
+from tests.evaluator_cases import case_ids, check_case
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "linux_patching"
@@ -73,22 +74,9 @@ def test_every_file_is_used_and_documented() -> None:
     assert {f for f in files if f.endswith(".json")} == used
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case: dict[str, Any]) -> None:
-    got = judge(raw_for(case), case.get("thresholds"))
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists all six controls"
-    for control, want in case["expect"].items():
-        want = {"status": want} if isinstance(want, str) else want
-        finding = got[control]
-        assert finding.domain is Domain.PATCHING
-        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
-        for key, value in want.get("evidence", {}).items():
-            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
-            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
-        if finding.status is not Status.PASS:
-            assert finding.remediation, f"{control}: a problem comes with a remediation"
-        if finding.status is Status.NOT_CHECKED:
-            assert finding.evidence["reason"], "not_checked always says why"
+    check_case("linux_patching", CONTROL_IDS, Domain.PATCHING, raw_for(case), case)
 
 
 def test_real_pending_updates_are_listed_with_versions_and_origin() -> None:

@@ -17,6 +17,7 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.windows_backup import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
+from tests.evaluator_cases import case_ids, check_case
 
 DATA = Path(__file__).parent / "data" / "windows" / "backup"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -41,25 +42,9 @@ def test_every_case_file_is_used_and_documented() -> None:
     assert all(f"`{name}`" in readme for name in files)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case: dict[str, Any]) -> None:
-    got = judge(load(case["file"]), case.get("thresholds"))
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
-    for control, want in case["expect"].items():
-        want = {"status": want} if isinstance(want, str) else want
-        finding = got[control]
-        assert finding.domain is Domain.BACKUP
-        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
-        if "severity" in want:
-            assert finding.severity == want["severity"], control
-        for key, value in want.get("evidence", {}).items():
-            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
-            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
-        if finding.status in (Status.FAIL, Status.WARN, Status.NOT_CHECKED):
-            assert finding.remediation, f"{control}: a problem comes with a remediation"
-        if finding.status is Status.NOT_CHECKED:
-            assert finding.evidence["reason"], "not_checked always says why"
-        assert finding.status is not Status.ERROR
+    check_case(KIND, CONTROL_IDS, Domain.BACKUP, load(case["file"]), case)
 
 
 def test_enum_numbers_and_names_judge_the_same() -> None:

@@ -18,6 +18,7 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.windows_patching import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
+from tests.evaluator_cases import case_ids, check_case
 
 ROOT = Path(__file__).parents[1]
 DATA = ROOT / "tests" / "data" / "windows" / "patching"
@@ -42,24 +43,9 @@ def test_every_file_is_used_and_documented() -> None:
     assert all(f"`patching/{name}`" in readme for name in files)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}: {c['name']}" for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
 def test_case(case: dict[str, Any]) -> None:
-    got = judge(load(case["file"]), case.get("thresholds"))
-    assert set(case["expect"]) == set(CONTROL_IDS), "a case lists every control"
-    for control, want in case["expect"].items():
-        want = {"status": want} if isinstance(want, str) else want
-        finding = got[control]
-        assert finding.domain is Domain.PATCHING
-        assert finding.status == Status(want["status"]), f"{control}: {finding.evidence}"
-        if "severity" in want:
-            assert finding.severity == want["severity"], control
-        for key, value in want.get("evidence", {}).items():
-            assert key in finding.evidence, f"{control}: no evidence {key!r} in {finding.evidence}"
-            assert finding.evidence[key] == value, f"{control}: evidence {key!r}"
-        if finding.status is not Status.PASS:
-            assert finding.remediation, f"{control}: a problem comes with a remediation"
-        if finding.status in (Status.NOT_CHECKED, Status.ERROR):
-            assert finding.evidence["reason"]
+    check_case("windows_updates", CONTROL_IDS, Domain.PATCHING, load(case["file"]), case)
 
 
 def test_remediation_lists_pending_and_failure_codes() -> None:

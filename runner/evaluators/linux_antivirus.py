@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls, validate_raw
+from runner.evaluators.common import describe as _describe
 from runner.results import Control, Domain, Finding, Severity, Status
 
 KIND = "clamav"
@@ -123,9 +125,7 @@ class Thresholds(BaseModel):
                 f"signatures_warn_days ({self.signatures_warn_days}) is above "
                 f"signatures_fail_days ({self.signatures_fail_days})"
             )
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 
@@ -195,24 +195,8 @@ class _ClamAV(_Raw):
     scan_log: _ScanLog
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5]]
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 def parse_raw(raw: Any) -> _ClamAV:
-    if isinstance(raw, Mapping) and "engine" not in raw and isinstance(raw.get(ROLE), Mapping):
-        raw = raw[ROLE]
-    if not isinstance(raw, Mapping):
-        raise EvaluatorError(
-            f"{KIND}: raw data must be a mapping (the linux_antivirus_facts module's 'linux_antivirus' key), "
-            f"got {type(raw).__name__}"
-        )
-    try:
-        data = _ClamAV.model_validate(dict(raw))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: raw data has the wrong shape: {_describe(exc)}") from exc
+    data = validate_raw(_ClamAV, raw, kind=KIND, key=ROLE, marker="engine", module="linux_antivirus_facts")
     if data.schema_version != SCHEMA:
         raise EvaluatorError(
             f"{KIND}: raw data schema {data.schema_version} is not supported (expected {SCHEMA})"

@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls, validate_raw
+from runner.evaluators.common import describe as _describe
 from runner.results import Control, Domain, Finding, Severity, Status
 
 ROLE = "linux_backup"
@@ -114,9 +116,7 @@ class Thresholds(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> Thresholds:
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 
@@ -213,24 +213,10 @@ class _Backup(_Raw):
     files: _Files | None = None
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5]]
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 def parse_raw(raw: Any, kind: str, need: str) -> _Backup:
-    if isinstance(raw, Mapping) and "collected_epoch" not in raw and isinstance(raw.get(ROLE), Mapping):
-        raw = raw[ROLE]
-    if not isinstance(raw, Mapping):
-        raise EvaluatorError(
-            f"{kind}: raw data must be a mapping (the linux_backup_facts module's 'linux_backup' key), "
-            f"got {type(raw).__name__}"
-        )
-    try:
-        data = _Backup.model_validate(dict(raw))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{kind}: raw data has the wrong shape: {_describe(exc)}") from exc
+    data = validate_raw(
+        _Backup, raw, kind=kind, key=ROLE, marker="collected_epoch", module="linux_backup_facts"
+    )
     if data.schema_version != SCHEMA:
         raise EvaluatorError(
             f"{kind}: raw data schema {data.schema_version} is not supported (expected {SCHEMA})"

@@ -24,6 +24,8 @@ from pydantic import (
 )
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls, validate_raw
+from runner.evaluators.common import describe as _describe
 from runner.evaluators.smartctl import DEFAULTS as SMART_DEFAULTS
 from runner.evaluators.smartctl import KIND as SMARTCTL_KIND
 from runner.evaluators.smartctl import SMART, evaluate_smartctl, judge_disks, parse_smart_thresholds
@@ -156,9 +158,7 @@ class Thresholds(BaseModel):
             raise ValueError(
                 f"inode_warn_pct ({self.inode_warn_pct}) is above inode_fail_pct ({self.inode_fail_pct})"
             )
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 
@@ -289,28 +289,11 @@ class _Health(_Raw):
     smart: _Smart = _NO_SMART_PROBE
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{where}: {err['msg']}")
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 def parse_raw(raw: Any) -> _Health:
     """Check the shape of the raw module output; unwrap a whole saved module result."""
-    if isinstance(raw, Mapping) and "filesystems" not in raw and isinstance(raw.get(KIND), Mapping):
-        raw = raw[KIND]
-    if not isinstance(raw, Mapping):
-        raise EvaluatorError(
-            f"{KIND}: raw data must be a mapping (the linux_health_facts module's 'linux_health' key), "
-            f"got {type(raw).__name__}"
-        )
-    try:
-        health = _Health.model_validate(dict(raw))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: raw data has the wrong shape: {_describe(exc)}") from exc
+    health = validate_raw(
+        _Health, raw, kind=KIND, key=KIND, marker="filesystems", module="linux_health_facts"
+    )
     if health.schema_version != SCHEMA:
         raise EvaluatorError(
             f"{KIND}: raw data schema {health.schema_version} is not supported (expected {SCHEMA}); "

@@ -20,6 +20,8 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls
+from runner.evaluators.common import describe as _describe
 from runner.results import Control, Domain, Finding, Severity, Status
 
 KIND = "linux_patching"
@@ -119,9 +121,7 @@ class Thresholds(BaseModel):
                 f"last_upgrade_warn_days ({self.last_upgrade_warn_days}) is above "
                 f"last_upgrade_fail_days ({self.last_upgrade_fail_days})"
             )
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 
@@ -244,12 +244,6 @@ class _Envelope(_Raw):
         if self.mode == "remediate" and (self.before is None or self.remediation is None):
             raise ValueError("mode remediate needs 'before' and 'remediation'")
         return self
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()[:5]]
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
 def parse_raw(raw: Any) -> _Envelope:

@@ -32,6 +32,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls
 from runner.evaluators.windows_common import (
     SERVICE_STATUS,
     Probe,
@@ -192,9 +193,7 @@ class Thresholds(BaseModel):
 
     @model_validator(mode="after")
     def _known(self) -> Self:
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 

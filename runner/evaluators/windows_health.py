@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls
 from runner.evaluators.windows_common import (
     SERVICE_START_TYPE,
     SERVICE_STATUS,
@@ -164,9 +165,7 @@ class Thresholds(BaseModel):
                 f"volume_warn_free_pct ({self.volume_warn_free_pct}) is below volume_fail_free_pct "
                 f"({self.volume_fail_free_pct}): warn must come first as space shrinks"
             )
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 

@@ -19,6 +19,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators.common import check_known_controls
 from runner.evaluators.windows_common import (
     Probe,
     RebootProbe,
@@ -131,9 +132,7 @@ class Thresholds(BaseModel):
                 f"last_install_warn_days ({self.last_install_warn_days}) is above last_install_fail_days "
                 f"({self.last_install_fail_days})"
             )
-        unknown = sorted(set(self.skip_controls) - set(CONTROL_IDS))
-        if unknown:
-            raise ValueError(f"skip_controls names unknown controls {unknown}; known: {list(CONTROL_IDS)}")
+        check_known_controls(self.skip_controls, CONTROL_IDS)
         return self
 
 
