@@ -18,7 +18,11 @@ from tests.conftest import REPO
 DATA = Path(__file__).parent / "data" / "smartctl"
 CORPUS = Path(os.environ.get("MAINT_CORPUS", REPO.parent / "shared" / "corpus")) / "linux"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"smartctl corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_present fails without it
+
+
+def test_corpus_is_present() -> None:
+    assert CORPUS.is_dir(), f"smartctl corpus not found at {CORPUS}: ../shared/corpus beside the checkout"
 
 
 def path_of(name: str) -> Path:

@@ -34,7 +34,15 @@ CORPUS = Path(os.environ.get("MAINT_CORPUS", Path(__file__).resolve().parents[3]
 PLATFORM_DIRS = [p.value for p in Platform]
 CORPUS_FILES = sorted(f for d in PLATFORM_DIRS if (CORPUS / d).is_dir() for f in (CORPUS / d).iterdir())
 
-needs_corpus = pytest.mark.skipif(not CORPUS_FILES, reason=f"corpus not found at {CORPUS}")
+needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_present fails without it
+
+
+def test_corpus_is_present() -> None:
+    assert CORPUS_FILES, (
+        f"corpus not found at {CORPUS}: ../shared/corpus beside the checkout, or MAINT_CORPUS"
+    )
+
+
 CASES = yaml.safe_load((DATA / "cases.yml").read_text())
 
 EXPECTED_IDS = {
