@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import re
 import secrets
 import signal
@@ -190,7 +191,14 @@ class _Interrupt:
 
 
 class _Recorder:
-    """The live event handler: every event's results go to the ledger as it arrives."""
+    """The live event handler: every event's results go to the ledger as they arrive.
+
+    ansible-runner calls the handler in the loop that reads the job's output, so a slow
+    commit there would stall the playbook. The handler only turns the event into rows and
+    queues them; a writer thread records whatever has queued, batch by batch, within
+    milliseconds. Should the process die with rows still queued, the job's artifacts hold
+    the events and `maint ledger ingest` adds the missing rows.
+    """
 
     def __init__(self, ledger: Ledger, ctx: RunContext, observer: RunObserver) -> None:
         self.ledger = ledger
@@ -201,6 +209,9 @@ class _Recorder:
         self.results: list[CheckResult] = []
         self.error: BaseException | None = None
         self._done_hosts: set[str] = set()
+        self._queue: queue.SimpleQueue[list[tuple[str, CheckResult]] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._drain, name=f"ledger-{ctx.run_id}", daemon=True)
+        self._writer.start()
 
     def _host_done(self, host: str) -> bool:
         """Every role planned for the host has reported (or the host dropped out)."""
@@ -209,6 +220,7 @@ class _Recorder:
         return all(self.seen.get((host, role)) for role in self.ctx.roles_for(host))
 
     def add(self, rows: Sequence[tuple[str, CheckResult]]) -> None:
+        """Record rows now (the writer thread, or the caller once the writer is closed)."""
         if not rows:
             return
         self.ledger.record(rows)
@@ -223,14 +235,41 @@ class _Recorder:
                 self._done_hosts.add(host)
             self.observer.recorded(host, host_rows, done)
 
+    def _drain(self) -> None:
+        while True:
+            item = self._queue.get()
+            stop = item is None
+            batch = list(item or [])
+            while not stop and not self._queue.empty():
+                more = self._queue.get()
+                if more is None:
+                    stop = True
+                else:
+                    batch.extend(more)
+            if batch:
+                try:
+                    self.add(batch)
+                except Exception as exc:  # reported at the end; ingest can add the rows later
+                    log.exception("run %s: could not record %d results", self.ctx.run_id, len(batch))
+                    self.error = self.error or exc
+            if stop:
+                return
+
+    def close(self) -> None:
+        """Wait until every queued row is recorded; later rows are recorded by the caller."""
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+
     def __call__(self, event: dict[str, Any]) -> bool:
         try:
             outcome = from_event(self.ctx, event)
             if outcome.lost_host and outcome.lost_reason:
                 self.lost.setdefault(outcome.lost_host, outcome.lost_reason)
-            self.add(outcome.results)
+            if outcome.results:
+                self._queue.put(outcome.results)
         except Exception as exc:  # the job goes on; the error is reported at the end
-            log.exception("run %s: could not record event %s", self.ctx.run_id, event.get("uuid"))
+            log.exception("run %s: could not read event %s", self.ctx.run_id, event.get("uuid"))
             self.error = self.error or exc
         return True  # keep every event in the artifacts so `maint ledger ingest` can replay it
 
@@ -345,6 +384,7 @@ def _execute_locked(
         if interrupt.cancelled():
             status = RunStatus.INTERRUPTED
     finally:
+        recorder.close()
         scrub_artifacts(pdd)
         if status is RunStatus.INTERRUPTED:
             default_reason = "run interrupted before this check ran"
