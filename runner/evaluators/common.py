@@ -38,6 +38,14 @@ def validate_raw(model: type[M], raw: Any, *, kind: str, key: str, marker: str, 
         raise EvaluatorError(f"{kind}: raw data has the wrong shape: {describe(exc)}") from exc
 
 
+def validate_thresholds(model: type[M], thresholds: Mapping[str, Any], *, kind: str) -> M:
+    """Validate an evaluator's merged thresholds; a bad value is an EvaluatorError naming the field."""
+    try:
+        return model.model_validate(dict(thresholds))
+    except ValidationError as exc:
+        raise EvaluatorError(f"{kind}: invalid thresholds: {describe(exc)}") from exc
+
+
 def check_known_controls(skip: Collection[str], control_ids: Collection[str]) -> None:
     """``skip_controls`` may only name the evaluator's own controls (raises ValueError)."""
     unknown = sorted(set(skip) - set(control_ids))

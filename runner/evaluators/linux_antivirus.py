@@ -17,13 +17,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
-    ValidationError,
     model_validator,
 )
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls, validate_raw
-from runner.evaluators.common import describe as _describe
+from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.results import Control, Domain, Finding, Severity, Status
 
 KIND = "clamav"
@@ -358,10 +356,7 @@ def _judge_scan(log: _ScanLog, now: int, th: Thresholds) -> tuple[Finding, Findi
 
 
 def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
-    try:
-        return Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: invalid thresholds: {_describe(exc)}") from exc
+    return validate_thresholds(Thresholds, thresholds, kind=KIND)
 
 
 @evaluator(KIND, role=ROLE, controls=CONTROLS, defaults=DEFAULTS)

@@ -12,11 +12,10 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls, validate_raw
-from runner.evaluators.common import describe as _describe
+from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.results import Control, Domain, Finding, Severity, Status
 
 ROLE = "linux_backup"
@@ -227,10 +226,7 @@ def parse_raw(raw: Any, kind: str, need: str) -> _Backup:
 
 
 def parse_thresholds(thresholds: Mapping[str, Any], kind: str) -> Thresholds:
-    try:
-        return Thresholds.model_validate({**DEFAULTS, **thresholds})
-    except ValidationError as exc:
-        raise EvaluatorError(f"{kind}: invalid thresholds: {_describe(exc)}") from exc
+    return validate_thresholds(Thresholds, {**DEFAULTS, **thresholds}, kind=kind)
 
 
 def _not_checked(control: Control, reason: str, evidence: Mapping[str, Any] | None = None) -> Finding:

@@ -19,13 +19,11 @@ from pydantic import (
     NonNegativeInt,
     StrictInt,
     StrictStr,
-    ValidationError,
     model_validator,
 )
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls, validate_raw
-from runner.evaluators.common import describe as _describe
+from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.evaluators.smartctl import DEFAULTS as SMART_DEFAULTS
 from runner.evaluators.smartctl import KIND as SMARTCTL_KIND
 from runner.evaluators.smartctl import SMART, evaluate_smartctl, judge_disks, parse_smart_thresholds
@@ -303,10 +301,7 @@ def parse_raw(raw: Any) -> _Health:
 
 
 def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
-    try:
-        return Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: invalid thresholds: {_describe(exc)}") from exc
+    return validate_thresholds(Thresholds, thresholds, kind=KIND)
 
 
 # ---------------------------------------------------------------- judgements

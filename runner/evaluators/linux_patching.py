@@ -20,7 +20,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls
+from runner.evaluators.common import check_known_controls, validate_thresholds
 from runner.evaluators.common import describe as _describe
 from runner.results import Control, Domain, Finding, Severity, Status
 
@@ -270,10 +270,7 @@ def parse_raw(raw: Any) -> _Envelope:
 
 
 def parse_thresholds(thresholds: Mapping[str, Any], kind: str = KIND) -> Thresholds:
-    try:
-        return Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{kind}: invalid thresholds: {_describe(exc)}") from exc
+    return validate_thresholds(Thresholds, thresholds, kind=kind)
 
 
 # ---------------------------------------------------------------- parsing (data, not branches)

@@ -19,9 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from runner.evaluators import EvaluatorError
+from runner.evaluators.common import validate_thresholds
 from runner.results import Control, Domain, Finding, Severity, Status
 
 KIND = "smartctl"
@@ -82,11 +83,7 @@ class SmartThresholds(BaseModel):
 
 
 def parse_smart_thresholds(thresholds: Mapping[str, Any], kind: str = KIND) -> SmartThresholds:
-    try:
-        th = SmartThresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-        raise EvaluatorError(f"{kind}: invalid thresholds: {where}") from exc
+    th = validate_thresholds(SmartThresholds, thresholds, kind=kind)
     if th.smart_reallocated_warn > th.smart_reallocated_fail:
         raise EvaluatorError(
             f"{kind}: invalid thresholds: smart_reallocated_warn ({th.smart_reallocated_warn}) is above "

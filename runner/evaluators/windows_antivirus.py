@@ -30,19 +30,19 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls
+from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
     SERVICE_START_TYPE,
     SERVICE_STATUS,
     Probe,
     WinRaw,
     as_list,
-    describe,
     enum_name,
     not_checked,
     ps_datetime,
     skipped,
     unwrap_output,
+    with_kind,
 )
 from runner.results import Control, Domain, Finding, Severity, Status
 
@@ -343,12 +343,7 @@ def _mode(defender: _Defender) -> str:
 
 def parse_raw(raw: Any) -> Parsed:
     """Check the collector JSON's shape; every error names the evaluator and the field."""
-    try:
-        return _parse_raw(raw)
-    except EvaluatorError as exc:
-        if str(exc).startswith(f"{KIND}: "):
-            raise
-        raise EvaluatorError(f"{KIND}: {exc}") from exc
+    return with_kind(KIND, _parse_raw, raw)
 
 
 def _parse_raw(raw: Any) -> Parsed:
@@ -409,10 +404,7 @@ def _parse_raw(raw: Any) -> Parsed:
 
 
 def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
-    try:
-        return Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: invalid thresholds: {describe(exc)}") from exc
+    return validate_thresholds(Thresholds, thresholds, kind=KIND)
 
 
 # ---------------------------------------------------------------- the set-up: who is the primary antivirus

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from runner.evaluators import EvaluatorError
 from runner.results import Control, Finding, Status
+
+T = TypeVar("T")
 
 #: System.ServiceProcess.ServiceControllerStatus (Get-Service .Status)
 SERVICE_STATUS: Mapping[int, str] = {
@@ -144,16 +146,6 @@ def unwrap_output(raw: Any, kind: str) -> dict[str, Any]:
     return dict(raw)
 
 
-def describe(exc: ValidationError) -> str:
-    """A pydantic error as one line naming the fields (at most five)."""
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{where}: {err['msg']}")
-    more = len(exc.errors()) - 5
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
-
-
 def not_checked(control: Control, reason: str, remediation: str | None = None) -> Finding:
     """A control that could not be looked at, with why: never a pass."""
     return control.finding(
@@ -201,3 +193,13 @@ def reboot_indicators(probe: RebootProbe) -> list[str]:
     if probe.pending_file_rename:
         names.append("pending_file_rename")
     return names
+
+
+def with_kind(kind: str, parse: Callable[[Any], T], raw: Any) -> T:
+    """``parse(raw)``, every EvaluatorError's message starting with the evaluator kind."""
+    try:
+        return parse(raw)
+    except EvaluatorError as exc:
+        if str(exc).startswith(f"{kind}: "):
+            raise
+        raise EvaluatorError(f"{kind}: {exc}") from exc

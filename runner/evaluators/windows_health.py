@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls
+from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
     SERVICE_START_TYPE,
     SERVICE_STATUS,
@@ -35,7 +35,6 @@ from runner.evaluators.windows_common import (
     RebootProbe,
     WinRaw,
     as_list,
-    describe,
     enum_name,
     not_checked,
     ps_datetime,
@@ -418,10 +417,7 @@ def _events(probe: _Events, th: Thresholds) -> Finding:
 @evaluator(KIND, role=ROLE, controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_windows_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     """Windows server health: free space, pending reboot, uptime, stopped services, System-log errors."""
-    try:
-        th = Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: invalid thresholds: {describe(exc)}") from exc
+    th = validate_thresholds(Thresholds, thresholds, kind=KIND)
     health = parse_raw(raw)
     now = ps_datetime(health.collected_at, f"{KIND}: collected_at")
     judged = {

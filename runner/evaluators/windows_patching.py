@@ -19,13 +19,12 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
 from runner.evaluators import EvaluatorError, evaluator
-from runner.evaluators.common import check_known_controls
+from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
     Probe,
     RebootProbe,
     WinRaw,
     as_list,
-    describe,
     enum_name,
     not_checked,
     ps_datetime,
@@ -419,10 +418,7 @@ def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
 @evaluator(KIND, role=ROLE, controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_windows_updates(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     """Windows Update: pending updates, last install age, reboot pending, installation results."""
-    try:
-        th = Thresholds.model_validate(dict(thresholds))
-    except ValidationError as exc:
-        raise EvaluatorError(f"{KIND}: invalid thresholds: {describe(exc)}") from exc
+    th = validate_thresholds(Thresholds, thresholds, kind=KIND)
     patching = parse_raw(raw)
     now = ps_datetime(patching.collected_at, f"{KIND}: collected_at")
     search = _win_updates(patching.search, "search")
