@@ -6,7 +6,6 @@ Cases are data: tests/data/linux_antivirus/cases.yml; origins in tests/data/linu
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -19,7 +18,7 @@ from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_antivirus import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
 from tests.conftest import REPO
-from tests.evaluator_cases import case_ids, check_case
+from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
 
 DATA = Path(__file__).parent / "data" / "linux_antivirus"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -31,8 +30,7 @@ REAL_2020_HEADER = (
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DATA / name).read_text())
-    return data
+    return load_json(DATA, name)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +45,7 @@ def collector() -> ModuleType:
 
 
 def test_every_case_file_is_used_and_documented() -> None:
-    files = {p.name for p in DATA.glob("*.json")}
-    assert files == {c["file"] for c in CASES}
-    readme = (DATA / "README.md").read_text()
-    assert all(f"`{name}`" in readme for name in files)
+    assert_cases_documented(DATA, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))

@@ -21,7 +21,7 @@ from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_backup import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
 from tests.conftest import REPO
-from tests.evaluator_cases import case_ids, check_case
+from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
 
 DATA = Path(__file__).parent / "data" / "linux_backup"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -29,15 +29,12 @@ CANARY = "canary-pw-7731"  # the repositories' password when the files were reco
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DATA / name).read_text())
-    return data
+    return load_json(DATA, name)
 
 
 def test_every_case_file_is_used_documented_and_free_of_the_password() -> None:
+    assert_cases_documented(DATA, CASES)
     files = {p.name for p in DATA.glob("*.json")}
-    assert files == {c["file"] for c in CASES}
-    readme = (DATA / "README.md").read_text()
-    assert all(f"`{name}`" in readme for name in files)
     for name in files:
         assert CANARY not in (DATA / name).read_text(), name
 

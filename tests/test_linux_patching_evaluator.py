@@ -7,7 +7,6 @@ file came from.
 from __future__ import annotations
 
 import copy
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,8 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_patching import CONTROL_IDS, DEFAULTS, parse_apt_simulate
 from runner.results import Domain, Status
-from tests.evaluator_cases import case_ids, check_case
+from tests.evaluator_cases import case_ids, check_case, load_json
+from tests.evaluator_cases import judge as judge_all
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "linux_patching"
@@ -29,8 +29,7 @@ AFTER = "real_bookworm_after_upgrade.json"
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DATA / name).read_text())
-    return data
+    return load_json(DATA, name)
 
 
 def derive(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -61,9 +60,7 @@ def _installed_before(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
-    findings = evaluators.evaluate("linux_patching", raw, thresholds)
-    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
-    return {f.control: f for f in findings}
+    return judge_all("linux_patching", CONTROL_IDS, raw, thresholds)
 
 
 def test_every_file_is_used_and_documented() -> None:

@@ -17,7 +17,8 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.windows_backup import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
-from tests.evaluator_cases import case_ids, check_case
+from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
+from tests.evaluator_cases import judge as judge_all
 
 DATA = Path(__file__).parent / "data" / "windows" / "backup"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -25,21 +26,15 @@ KIND = "windows_backup"
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DATA / name).read_text())
-    return data
+    return load_json(DATA, name)
 
 
 def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
-    findings = evaluators.evaluate(KIND, raw, thresholds)
-    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
-    return {f.control: f for f in findings}
+    return judge_all(KIND, CONTROL_IDS, raw, thresholds)
 
 
 def test_every_case_file_is_used_and_documented() -> None:
-    files = {p.name for p in DATA.glob("*.json")}
-    assert files == {c["file"] for c in CASES}
-    readme = (DATA / "README.md").read_text()
-    assert all(f"`{name}`" in readme for name in files)
+    assert_cases_documented(DATA, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))

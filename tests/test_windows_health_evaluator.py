@@ -7,7 +7,6 @@ of every object shape.
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from runner.evaluators import EvaluatorError
 from runner.evaluators.windows_common import SERVICE_STATUS, enum_name, ps_datetime, unwrap_output
 from runner.evaluators.windows_health import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
-from tests.evaluator_cases import case_ids, check_case
+from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
+from tests.evaluator_cases import judge as judge_all
 
 ROOT = Path(__file__).parents[1]
 DATA = ROOT / "tests" / "data" / "windows" / "health"
@@ -28,21 +28,15 @@ CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
 
 
 def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((DATA / name).read_text())
-    return data
+    return load_json(DATA, name)
 
 
 def judge(raw: Any, thresholds: dict[str, Any] | None = None) -> dict[str, Any]:
-    findings = evaluators.evaluate("windows_health", raw, thresholds)
-    assert [f.control for f in findings] == list(CONTROL_IDS), "one finding per control, in order"
-    return {f.control: f for f in findings}
+    return judge_all("windows_health", CONTROL_IDS, raw, thresholds)
 
 
 def test_every_file_is_used_and_documented() -> None:
-    files = {p.name for p in DATA.glob("*.json")}
-    assert files == {c["file"] for c in CASES}
-    readme = (DATA.parent / "README.md").read_text()
-    assert all(f"`health/{name}`" in readme for name in files)
+    assert_cases_documented(DATA, CASES, DATA.parent / "README.md", prefix="health/")
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_ids(CASES))
