@@ -8,7 +8,7 @@ again adds nothing twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -192,3 +192,11 @@ def missing_rows(
             reason = lost.get(host, default_reason)
             rows += control_rows(ctx, host, role, Status.NOT_CHECKED, reason, "missing", now)
     return rows
+
+
+def status_counts(results: Iterable[CheckResult]) -> dict[str, int]:
+    """How many results of each status (every status present, zeros included)."""
+    counts = {s.value: 0 for s in Status}
+    for result in results:
+        counts[result.status.value] += 1
+    return counts

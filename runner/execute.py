@@ -27,7 +27,7 @@ import ansible_runner
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner import paths
-from runner.events import RunContext, from_event, missing_rows
+from runner.events import RunContext, from_event, missing_rows, status_counts
 from runner.inventory import Client, Mode, load_client
 from runner.ledger import Ledger, RunRecord, RunStatus
 from runner.locks import ClientLock
@@ -274,13 +274,6 @@ class _Recorder:
         return True  # keep every event in the artifacts so `maint ledger ingest` can replay it
 
 
-def _counts(results: Sequence[CheckResult]) -> dict[str, int]:
-    counts = {s.value: 0 for s in Status}
-    for r in results:
-        counts[r.status.value] += 1
-    return counts
-
-
 def execute(
     request: RunRequest,
     ledger: Ledger,
@@ -393,7 +386,7 @@ def _execute_locked(
         else:
             default_reason = "no result recorded for this check (the play ended early for this host)"
         recorder.add(missing_rows(ctx, recorder.seen, recorder.lost, default_reason))
-        counts = _counts(recorder.results)
+        counts = status_counts(recorder.results)
         summary: dict[str, Any] = {**counts, "hosts": len(hosts), "rc": rc}
         if recorder.error is not None:
             summary["recording_error"] = str(recorder.error)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.events import RunContext, from_event, missing_rows
+from runner.events import RunContext, from_event, missing_rows, status_counts
 from runner.execute import RUN_FILE
 from runner.ledger import Ledger, RunRecord, RunStatus
 from runner.locks import ClientLock
-from runner.results import Status
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +99,14 @@ def ingest(artifact_dir: Path, ledger: Ledger) -> IngestReport:
         }.get(status_text, RunStatus.INTERRUPTED)
         # what the ledger holds, not only what reached the disk: the live handler may have
         # recorded an event whose file was never finished before the runner died
+        stored = ledger.results_for_run(record.run_id)
         seen: dict[tuple[str, str], set[str]] = {}
-        for stored_row in ledger.results_for_run(record.run_id):
+        for stored_row in stored:
             seen.setdefault((stored_row.host, stored_row.role), set()).add(stored_row.control)
         reason = "the runner stopped before this check ran (recovered by maint ledger ingest)"
-        added += ledger.record(missing_rows(ctx, seen, lost, reason))
-        stored = ledger.results_for_run(record.run_id)
-        counts = {s.value: sum(1 for r in stored if r.status is s) for s in Status}
+        missing = missing_rows(ctx, seen, lost, reason)
+        added += ledger.record(missing)
+        counts = status_counts([*stored, *(row for _key, row in missing)])
         ledger.finish_run(
             record.run_id,
             finished_as,
