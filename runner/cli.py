@@ -12,10 +12,8 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
-from zoneinfo import ZoneInfo
 
 import typer
 import yaml
@@ -38,7 +36,7 @@ from runner.inventory import (
 from runner.ledger import Ledger, LedgerError, RunStatus
 from runner.locks import ClientBusyError
 from runner.results import Status
-from runner.status import apply_waivers
+from runner.status import client_status
 
 EXIT_OK, EXIT_NOT_PASSED, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -156,9 +154,8 @@ def _run(request: RunRequest, as_json: bool) -> RunOutcome:
 
 
 def _run_exit(outcome: RunOutcome) -> int:
-    client = load_client(outcome.client)
-    today = datetime.now(ZoneInfo(client.settings.timezone)).date()
-    rows = apply_waivers(outcome.results, client.settings.waivers, today)
+    settings = outcome.settings or load_client(outcome.client).settings
+    rows = client_status(outcome.results, settings)
     if outcome.status in (RunStatus.INTERRUPTED, RunStatus.ERROR):
         return EXIT_NOT_PASSED
     return EXIT_OK if rows and all(r.passing for r in rows) else EXIT_NOT_PASSED
@@ -250,8 +247,7 @@ def status(
         found = load_client(client)
     ledger = open_ledger()
     results = ledger.latest_results(client, host)
-    today = datetime.now(ZoneInfo(found.settings.timezone)).date()
-    rows = apply_waivers(results, found.settings.waivers, today)
+    rows = client_status(results, found.settings)
     if as_json:
         dump([r.as_dict() for r in rows])
     elif not rows:
@@ -379,11 +375,10 @@ def demo() -> None:
     except OSError as exc:
         fail(f"cannot start the demo's network simulators: {exc}")
     out.print(summary_table(outcome))
-    found = load_client("demo")
+    settings = outcome.settings or load_client("demo").settings
     ledger = open_ledger()
-    today = datetime.now(ZoneInfo(found.settings.timezone)).date()
-    rows = apply_waivers(ledger.latest_results("demo"), found.settings.waivers, today)
-    out.print(status_table(found.settings.display_name, rows))
+    rows = client_status(ledger.latest_results("demo"), settings)
+    out.print(status_table(settings.display_name, rows))
     out.print(f"ledger:    {ledger.display_url}", soft_wrap=True)
     out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
     out.print("next: maint status demo | maint runs demo | maint ledger verify demo")

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runner import paths
 from runner.events import RunContext, from_event, missing_rows, status_counts
-from runner.inventory import Client, Mode, load_client
+from runner.inventory import Client, ClientSettings, Mode, load_client
 from runner.ledger import Ledger, RunRecord, RunStatus
 from runner.locks import ClientLock
 from runner.results import CheckResult, Status
@@ -72,6 +72,7 @@ class RunOutcome:
     counts: dict[str, int] = field(default_factory=dict)
     results: list[CheckResult] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
+    settings: ClientSettings | None = None  # the client's settings the run was planned with
 
     @property
     def all_passed(self) -> bool:
@@ -402,6 +403,7 @@ def _execute_locked(
         counts=counts,
         results=recorder.results,
         hosts=hosts,
+        settings=client.settings,
     )
     observer.finished(outcome)
     return outcome

@@ -9,10 +9,11 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from runner.inventory.schema import Waiver
+from runner.inventory.schema import ClientSettings, Waiver
 from runner.results import CheckResult, Status
 
 WAIVED = "waived"
@@ -70,3 +71,9 @@ def apply_waivers(results: Sequence[CheckResult], waivers: Sequence[Waiver], tod
         rows.append(StatusRow(result, waiver=waiver, expired_waiver=expired))
     rows.sort(key=lambda r: (r.result.host, r.result.control))
     return rows
+
+
+def client_status(results: Sequence[CheckResult], settings: ClientSettings) -> list[StatusRow]:
+    """Waivers applied as of today in the client's own time zone (a waiver runs to the end of its day)."""
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    return apply_waivers(results, settings.waivers, today)
