@@ -2,7 +2,7 @@
 
     python bench/network_drift.py [--pairs N] [--repeat R]
 
-Pairs are built from every configuration in ../shared/corpus/{cisco_ios,aruba_aoscx,aruba_aoss,fortios}/
+Pairs are built from every configuration in tests/data/corpus/{cisco_ios,aruba_aoscx,aruba_aoss,fortios}/
 (cycled to N, default 1000): the old side is the file, the new side the same file with one line inserted
 in the middle and, for FortiOS, every ``ENC`` value re-encrypted (what a second ``show`` returns).
 
@@ -32,7 +32,7 @@ from runner.network import Platform
 from runner.network.drift import compare
 from runner.network.snapshots import Snapshot, content_hash, masked_config
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "corpus"
 ENC = re.compile(r"\bENC (\S+)")
 
 

@@ -2,7 +2,7 @@
 
     python bench/network_review.py [--count N] [--corpus DIR] [--with-stress]
 
-Every configuration of ../shared/corpus/{cisco_ios,aruba_aoscx,aruba_aoss,fortios}/ is repeated
+Every configuration of tests/data/corpus/{cisco_ios,aruba_aoscx,aruba_aoss,fortios}/ is repeated
 until N configurations (default 5,000) are queued (the two synthetic ciscoconfparse stress files,
 15k and 39k lines, only with --with-stress: they are 60 % of the corpus bytes and no real device).
 (a) ``review(platform, raw)``: normalise, mask, parse and judge every rule of the pack;
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runner.network import Platform, parse, read_config, review
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
 STRESS = ("ccp_sample05_large_acl_15k_lines.cfg", "ccp_sample06_large_vlans_39k_lines.cfg")
 
 

@@ -12,9 +12,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-#: ../shared beside the checkout (CI lays a copy there too): the corpus of real-world outputs
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus"
+#: the vendored corpus of real-world outputs (tests/data/corpus/SOURCES.md: origin and licence of each file)
+CORPUS = REPO / "tests" / "data" / "corpus"
 
 BASE_SETTINGS: dict[str, Any] = {
     "display_name": "Test client",

@@ -539,7 +539,7 @@ def test_two_processes_append_to_one_client(backend: str, db: Path, request: pyt
 def pg_url() -> Iterator[str]:
     admin = os.environ.get("MAINT_TEST_PG_URL")
     if not admin:
-        pytest.skip("MAINT_TEST_PG_URL not set")
+        pytest.skip("!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!")
     name = f"ledger_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

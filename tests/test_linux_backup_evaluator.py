@@ -118,7 +118,7 @@ PLAY = """\
 """
 
 
-@pytest.mark.skipif(shutil.which("restic") is None, reason="restic is not installed on this machine")
+@pytest.mark.skipif(shutil.which("restic") is None, reason="!!! restic tests SKIPPED: restic is not installed (apt-get install restic) !!!")
 def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> None:
     canary = "canary-" + os.urandom(6).hex()
     data = tmp_path / "data"

@@ -1,9 +1,8 @@
-"""HEALTH-LNX-07 judged on every real smartctl -j output of the shared corpus (cases: tests/data/smartctl)."""
+"""HEALTH-LNX-07 judged on every real smartctl -j output of the vendored corpus (cases: tests/data/smartctl)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,13 @@ from runner.results import Domain, Severity, Status
 from tests.conftest import REPO
 
 DATA = Path(__file__).parent / "data" / "smartctl"
-CORPUS = Path(os.environ.get("MAINT_CORPUS", REPO.parent / "shared" / "corpus")) / "linux"
+CORPUS = REPO / "tests" / "data" / "corpus" / "linux"
 CASES: list[dict[str, Any]] = yaml.safe_load((DATA / "cases.yml").read_text())
 needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_present fails without it
 
 
 def test_corpus_is_present() -> None:
-    assert CORPUS.is_dir(), f"smartctl corpus not found at {CORPUS}: ../shared/corpus beside the checkout"
+    assert CORPUS.is_dir(), f"smartctl corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
 
 
 def path_of(name: str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from runner.network import (
 from runner.results import Status
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "network"
-CORPUS = Path(os.environ.get("MAINT_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "corpus"))
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 PLATFORM_DIRS = [p.value for p in Platform]
 CORPUS_FILES = sorted(f for d in PLATFORM_DIRS if (CORPUS / d).is_dir() for f in (CORPUS / d).iterdir())
 
@@ -39,7 +38,7 @@ needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_pr
 
 def test_corpus_is_present() -> None:
     assert CORPUS_FILES, (
-        f"corpus not found at {CORPUS}: ../shared/corpus beside the checkout, or MAINT_CORPUS"
+        f"corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
     )
 
 
