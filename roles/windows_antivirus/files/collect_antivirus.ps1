@@ -9,12 +9,19 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
 
+function ConvertTo-IsoUtc($Value) {
+    # ISO 8601 in UTC ('o': 2024-11-26T08:30:15.1234567Z) whatever the shell: left as a DateTime,
+    # ConvertTo-Json writes \/Date(ms)\/ on Windows PowerShell 5.1 and ISO 8601 only on PowerShell 7
+    if ($null -eq $Value) { return $null }
+    return ([DateTime]$Value).ToUniversalTime().ToString('o')
+}
+
 $result = [ordered]@{
     schema       = 1
     collector    = 'windows_antivirus'
     hostname     = $env:COMPUTERNAME
     ps_version   = $PSVersionTable.PSVersion.ToString()
-    collected_at = [DateTime]::UtcNow
+    collected_at = ConvertTo-IsoUtc ([DateTime]::UtcNow)
 }
 
 function Get-RegValue([string]$Path, [string]$Name) {
@@ -58,7 +65,7 @@ if (-not (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue))
             # older platforms lack AMRunningMode / IsTamperProtected: leave them out, the evaluator says so
             if ($mp.PSObject.Properties.Name -contains $name) {
                 $value = $mp.$name
-                if ($value -is [DateTime]) { $value = $value.ToUniversalTime() }
+                if ($value -is [DateTime]) { $value = ConvertTo-IsoUtc $value }
                 $status[$name] = $value
             }
         }
@@ -71,7 +78,15 @@ if (-not (Get-Command -Name Get-MpComputerStatus -ErrorAction SilentlyContinue))
 try {
     $services = @(Get-Service -ErrorAction SilentlyContinue | Where-Object {
             $_.Name -like $SophosServicePattern -or $_.DisplayName -like $SophosServicePattern -or $_.Name -eq 'SEDService'
-        } | Select-Object Name, DisplayName, Status, StartType)
+        } | ForEach-Object {
+            # enum names ('Running', 'Automatic'), as PowerShell 7 with -EnumsAsStrings would write them
+            [pscustomobject]@{
+                Name        = $_.Name
+                DisplayName = $_.DisplayName
+                Status      = [string]$_.Status
+                StartType   = [string]$_.StartType
+            }
+        })
     if ($services.Count -eq 0) {
         $result.sophos = [ordered]@{ available = $false; reason = "Sophos is not installed (no service named $SophosServicePattern)" }
     } else {
@@ -103,7 +118,7 @@ try {
         $result.security_center = [ordered]@{ available = $false; reason = 'root/SecurityCenter2 is not present (Windows Server edition)' }
     } else {
         $products = @(Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct |
-            Select-Object displayName, productState, pathToSignedProductExe, timestamp)
+            Select-Object -Property 'displayName', 'productState', 'pathToSignedProductExe', 'timestamp')
         $result.security_center = [ordered]@{ available = $true; reason = ''; products = $products }
     }
 } catch {

@@ -10,12 +10,19 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
 
+function ConvertTo-IsoUtc($Value) {
+    # ISO 8601 in UTC ('o': 2024-11-26T08:30:15.1234567Z) whatever the shell: left as a DateTime,
+    # ConvertTo-Json writes \/Date(ms)\/ on Windows PowerShell 5.1 and ISO 8601 only on PowerShell 7
+    if ($null -eq $Value) { return $null }
+    return ([DateTime]$Value).ToUniversalTime().ToString('o')
+}
+
 $result = [ordered]@{
     schema       = 1
     collector    = 'windows_backup'
     hostname     = $env:COMPUTERNAME
     ps_version   = $PSVersionTable.PSVersion.ToString()
-    collected_at = [DateTime]::UtcNow
+    collected_at = ConvertTo-IsoUtc ([DateTime]::UtcNow)
 }
 
 # Veeam Backup & Replication: module since v11, snap-in before
@@ -45,16 +52,17 @@ try {
             $session = $job.FindLastSession()
             $last = $null
             if ($null -ne $session) {
+                # enum names ('Success', 'Stopped'), as PowerShell 7 with -EnumsAsStrings would write them
                 $last = [ordered]@{
-                    Result       = $session.Result
-                    State        = $session.State
-                    CreationTime = $session.CreationTime.ToUniversalTime()
-                    EndTime      = $session.EndTime.ToUniversalTime()
+                    Result       = [string]$session.Result
+                    State        = [string]$session.State
+                    CreationTime = ConvertTo-IsoUtc $session.CreationTime
+                    EndTime      = ConvertTo-IsoUtc $session.EndTime
                 }
             }
             $jobs += [ordered]@{
                 Name              = $job.Name
-                JobType           = $job.JobType
+                JobType           = [string]$job.JobType
                 IsScheduleEnabled = [bool]$job.IsScheduleEnabled
                 last_session      = $last
             }
@@ -78,12 +86,11 @@ try {
         $filter = "*[System[(EventID=190) and TimeCreated[timediff(@SystemTime) <= $since]]]"
         $events = @(Get-WinEvent -LogName 'Veeam Agent' -FilterXPath $filter -MaxEvents $AgentEventMax -ErrorAction SilentlyContinue |
             ForEach-Object {
-                [ordered]@{ Id = $_.Id; TimeCreated = $_.TimeCreated.ToUniversalTime(); Level = [int]$_.Level; Message = [string]$_.Message }
+                [ordered]@{ Id = $_.Id; TimeCreated = ConvertTo-IsoUtc $_.TimeCreated; Level = [int]$_.Level; Message = [string]$_.Message }
             })
         $svc = Get-Service -Name VeeamEndpointBackupSvc -ErrorAction SilentlyContinue
-        $status = $null
-        if ($null -ne $svc) { $status = $svc.Status }
-        $result.veeam_agent = [ordered]@{ available = $true; reason = ''; service = $status; events = @($events) }
+        $result.veeam_agent = [ordered]@{ available = $true; reason = ''; service = $null; events = @($events) }
+        if ($null -ne $svc) { $result.veeam_agent.service = [string]$svc.Status }
     }
 } catch {
     $result.veeam_agent = [ordered]@{ available = $false; reason = "Veeam Agent probe failed: $($_.Exception.Message)" }
@@ -101,10 +108,10 @@ try {
             reason            = ''
             policy_configured = ($null -ne $policy)
             summary           = [ordered]@{
-                NextBackupTime             = $s.NextBackupTime.ToUniversalTime()
+                NextBackupTime             = ConvertTo-IsoUtc $s.NextBackupTime
                 NumberOfVersions           = $s.NumberOfVersions
-                LastSuccessfulBackupTime   = $s.LastSuccessfulBackupTime.ToUniversalTime()
-                LastBackupTime             = $s.LastBackupTime.ToUniversalTime()
+                LastSuccessfulBackupTime   = ConvertTo-IsoUtc $s.LastSuccessfulBackupTime
+                LastBackupTime             = ConvertTo-IsoUtc $s.LastBackupTime
                 LastBackupTarget           = [string]$s.LastBackupTarget
                 DetailedMessage            = [string]$s.DetailedMessage
                 LastBackupResultHR         = $s.LastBackupResultHR

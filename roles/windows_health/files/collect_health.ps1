@@ -8,12 +8,19 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
 
+function ConvertTo-IsoUtc($Value) {
+    # ISO 8601 in UTC ('o': 2024-11-26T08:30:15.1234567Z) whatever the shell: left as a DateTime,
+    # ConvertTo-Json writes \/Date(ms)\/ on Windows PowerShell 5.1 and ISO 8601 only on PowerShell 7
+    if ($null -eq $Value) { return $null }
+    return ([DateTime]$Value).ToUniversalTime().ToString('o')
+}
+
 $result = [ordered]@{
     schema       = 1
     collector    = 'windows_health'
     hostname     = $env:COMPUTERNAME
     ps_version   = $PSVersionTable.PSVersion.ToString()
-    collected_at = [DateTime]::UtcNow
+    collected_at = ConvertTo-IsoUtc ([DateTime]::UtcNow)
 }
 
 try {
@@ -22,7 +29,7 @@ try {
         available      = $true
         Caption        = $os.Caption
         Version        = $os.Version
-        LastBootUpTime = $os.LastBootUpTime.ToUniversalTime()
+        LastBootUpTime = ConvertTo-IsoUtc $os.LastBootUpTime
     }
 } catch {
     $result.os = [ordered]@{ available = $false; reason = "Win32_OperatingSystem query failed: $($_.Exception.Message)" }
@@ -30,7 +37,7 @@ try {
 
 try {
     $disks = @(Get-CimInstance -ClassName Win32_LogicalDisk -Filter 'DriveType=3' |
-        Select-Object DeviceID, VolumeName, FileSystem, DriveType, Size, FreeSpace)
+        Select-Object -Property 'DeviceID', 'VolumeName', 'FileSystem', 'DriveType', 'Size', 'FreeSpace')
     $result.volumes = [ordered]@{ available = $true; items = $disks }
 } catch {
     $result.volumes = [ordered]@{ available = $false; reason = "Win32_LogicalDisk query failed: $($_.Exception.Message)" }
@@ -60,8 +67,9 @@ try {
             [pscustomobject]@{
                 Name         = $_.Name
                 DisplayName  = $_.DisplayName
-                Status       = $_.Status
-                StartType    = $_.StartType
+                # enum names ('Running', 'Automatic'), as PowerShell 7 with -EnumsAsStrings would write them
+                Status       = [string]$_.Status
+                StartType    = [string]$_.StartType
                 TriggerStart = $trigger
             }
         })
@@ -79,15 +87,15 @@ try {
         # Get-WinEvent throws when nothing matches; that is the healthy case, not a failure
         if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') { throw }
     }
-    $top = @($events | Group-Object ProviderName, Id | Sort-Object Count -Descending | Select-Object -First $EventTop |
+    $top = @($events | Group-Object -Property 'ProviderName', 'Id' | Sort-Object Count -Descending | Select-Object -First $EventTop |
             ForEach-Object {
                 $newest = $_.Group | Sort-Object TimeCreated -Descending | Select-Object -First 1
                 [pscustomobject]@{
                     ProviderName = $newest.ProviderName
                     Id           = $newest.Id
-                    Level        = [int]$newest.Level
+                    Level        = [int]$newest.Level  # a byte, not an enum: the same number on every shell
                     Count        = $_.Count
-                    Last         = $newest.TimeCreated.ToUniversalTime()
+                    Last         = ConvertTo-IsoUtc $newest.TimeCreated
                     Message      = ([string]$newest.Message -split "`r?`n")[0]
                 }
             })

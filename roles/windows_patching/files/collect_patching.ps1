@@ -9,12 +9,30 @@ param(
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
 
+function ConvertTo-IsoUtc($Value) {
+    # ISO 8601 in UTC ('o': 2024-11-26T08:30:15.1234567Z) whatever the shell: left as a DateTime,
+    # ConvertTo-Json writes \/Date(ms)\/ on Windows PowerShell 5.1 and ISO 8601 only on PowerShell 7
+    if ($null -eq $Value) { return $null }
+    return ([DateTime]$Value).ToUniversalTime().ToString('o')
+}
+
+function ConvertTo-EnumName([hashtable]$Names, $Value) {
+    # a COM enum reaches PowerShell as its number on every shell: write its name, or the number if unknown
+    $number = [int]$Value
+    if ($Names.ContainsKey($number)) { return $Names[$number] }
+    return [string]$number
+}
+
+# WUApiLib UpdateOperation and OperationResultCode, named as runner/evaluators/windows_patching.py names them
+$operationNames = @{ 1 = 'Installation'; 2 = 'Uninstallation' }
+$resultNames = @{ 0 = 'NotStarted'; 1 = 'InProgress'; 2 = 'Succeeded'; 3 = 'SucceededWithErrors'; 4 = 'Failed'; 5 = 'Aborted' }
+
 $result = [ordered]@{
     schema       = 1
     collector    = 'windows_patching'
     hostname     = $env:COMPUTERNAME
     ps_version   = $PSVersionTable.PSVersion.ToString()
-    collected_at = [DateTime]::UtcNow
+    collected_at = ConvertTo-IsoUtc ([DateTime]::UtcNow)
 }
 
 try {
@@ -25,10 +43,10 @@ try {
         # IUpdateHistoryEntry: Date is UTC; Operation 1 install / 2 uninstall; ResultCode 2 succeeded, 4 failed
         $entries = @($searcher.QueryHistory(0, [Math]::Min($total, $HistoryMax)) | ForEach-Object {
                 [pscustomobject]@{
-                    Date       = [DateTime]::SpecifyKind($_.Date, [DateTimeKind]::Utc)
+                    Date       = ConvertTo-IsoUtc ([DateTime]::SpecifyKind($_.Date, [DateTimeKind]::Utc))
                     Title      = $_.Title
-                    Operation  = [int]$_.Operation
-                    ResultCode = [int]$_.ResultCode
+                    Operation  = ConvertTo-EnumName $operationNames $_.Operation
+                    ResultCode = ConvertTo-EnumName $resultNames $_.ResultCode
                     HResult    = [int64]$_.HResult
                 }
             })
@@ -44,7 +62,7 @@ try {
                 [pscustomobject]@{
                     HotFixID    = $_.HotFixID
                     Description = $_.Description
-                    InstalledOn = $_.InstalledOn.ToUniversalTime()
+                    InstalledOn = ConvertTo-IsoUtc $_.InstalledOn
                 }
             })
     $result.hotfixes = [ordered]@{ available = $true; items = $fixes }
