@@ -6,6 +6,7 @@ Cases are data: tests/data/linux_antivirus/cases.yml; origins in tests/data/linu
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -87,7 +88,7 @@ def test_scan_log_summary_is_the_last_one(collector: ModuleType, tmp_path: Path)
     )
     log.write_text(block.format(n=5, i=2) + "Start Date: 2026:01:01 00:00:00\n" + block.format(n=7, i=0))
     out = collector.read_scan_log(str(log))
-    assert out["last_scan"] == {"scanned_files": 7, "infected": 0}
+    assert out["last_scan"] == {"scanned_files": 7, "infected": 0, "found": 0}
     judged = evaluators.evaluate("clamav", {**load("real_no_database.json"), "scan_log": out})
     assert judged[4].status is Status.FAIL
     assert (
@@ -95,6 +96,95 @@ def test_scan_log_summary_is_the_last_one(collector: ModuleType, tmp_path: Path)
         == "the last scan summary has no Start/End Date (ClamAV older than 0.103?)"
     )
     assert judged[5].status is Status.PASS
+
+
+# a clamscan --log file as ClamAV 1.x writes it: a separator line starts each run, FOUND lines, the summary
+SCAN_LOG = """
+-------------------------------------------------------------------------------
+
+/srv/upload/invoice.pdf.exe: Win.Test.EICAR_HDB-1 FOUND
+{extra}
+----------- SCAN SUMMARY -----------
+Known viruses: 8708693
+Engine version: 1.4.3
+Scanned directories: 1
+Scanned files: 3
+Infected files: {infected}
+Data scanned: 0.01 MB
+Data read: 0.00 MB (ratio 0.00:1)
+Time: 9.311 sec (0 m 9 s)
+Start Date: 2026:11:27 02:55:00
+End   Date: 2026:11:27 02:55:09
+"""
+
+
+@pytest.mark.parametrize(
+    ("infected", "extra", "status", "found"),
+    [
+        (1, "", Status.FAIL, 1),
+        # two overlapping cron runs wrote into one log: a FOUND line, yet the summary says 0 infected
+        (0, "", Status.ERROR, 1),
+        # --allmatch: one file matching two signatures is two FOUND lines, one infected file
+        (1, "/srv/upload/invoice.pdf.exe: Win.Test.EICAR_HDB-2 FOUND", Status.FAIL, 2),
+    ],
+)
+def test_scan_summary_is_cross_checked_with_the_found_lines(
+    collector: ModuleType, tmp_path: Path, infected: int, extra: str, status: Status, found: int
+) -> None:
+    log = tmp_path / "scan.log"
+    log.write_text("old run\n" + SCAN_LOG.format(infected=infected, extra=extra))
+    out = collector.read_scan_log(str(log))
+    assert out["last_scan"]["found"] == found
+    clean = evaluators.evaluate("clamav", {**load("real_fresh_database_clean_scan.json"), "scan_log": out})[5]
+    assert clean.status is status, clean.evidence
+    if status is Status.ERROR:
+        assert clean.evidence["reason"] == (
+            "the summary says 0 infected files but the scan's log lists 1 FOUND lines"
+        )
+
+
+def test_summary_without_infected_line_or_impossible_counts_is_an_error() -> None:
+    raw = load("real_fresh_database_clean_scan.json")
+    raw["scan_log"]["last_scan"].pop("infected")
+    assert evaluators.evaluate("clamav", raw)[5].status is Status.ERROR
+    raw = load("real_fresh_database_clean_scan.json")
+    raw["scan_log"]["last_scan"].update(infected=5, scanned_files=1)
+    got = evaluators.evaluate("clamav", raw)[5]
+    assert got.status is Status.ERROR
+    assert got.evidence["reason"] == "the summary says 5 infected of 1 scanned files"
+
+
+def test_engine_daily_version_is_reported_next_to_the_header_read() -> None:
+    """clamscan --version reads its compiled-in directory: another daily there is told, not an error."""
+    raw = load("real_fresh_database_clean_scan.json")
+    raw["engine"]["daily_version"] = 27800
+    got = evaluators.evaluate("clamav", raw)[1]
+    assert (got.status, got.evidence["engine_daily_version"]) == (Status.PASS, 27800)
+    assert "engine_note" not in got.evidence
+    raw["engine"]["daily_version"] = 27851
+    got = evaluators.evaluate("clamav", raw)[1]
+    assert got.status is Status.PASS
+    assert got.evidence["engine_note"].startswith("clamscan --version reports daily 27851, daily.cld")
+
+
+def test_header_build_time_text_and_epoch_must_agree() -> None:
+    raw = load("real_fresh_database_clean_scan.json")
+    daily = next(f for f in raw["database"]["files"] if f["name"] == "daily")
+    daily["build_time_text"] = "16 Apr 2020 07-58 -0400"  # a header stitched from two files
+    got = evaluators.evaluate("clamav", raw)[1]
+    assert got.status is Status.ERROR
+    assert "are more than a day apart" in got.evidence["reason"]
+
+
+def test_collector_reads_the_daily_version_from_clamscan_version(
+    collector: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "clamscan"
+    fake.write_text("#!/bin/sh\necho 'ClamAV 1.4.3/27800/Wed Nov 26 21:55:29 2026'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    engine = collector.read_engine(10)
+    assert (engine["version"], engine["daily_version"]) == ("1.4.3", 27800)
 
 
 def test_registry_and_role_defaults() -> None:

@@ -118,7 +118,10 @@ PLAY = """\
 """
 
 
-@pytest.mark.skipif(shutil.which("restic") is None, reason="!!! restic tests SKIPPED: restic is not installed (apt-get install restic) !!!")
+@pytest.mark.skipif(
+    shutil.which("restic") is None,
+    reason="!!! restic tests SKIPPED: restic is not installed (apt-get install restic) !!!",
+)
 def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> None:
     canary = "canary-" + os.urandom(6).hex()
     data = tmp_path / "data"
@@ -164,3 +167,84 @@ def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> Non
         "maint_results"
     ]
     assert {r["control"]: r["status"] for r in rows} == dict.fromkeys(CONTROL_IDS, "pass")
+
+
+# ---------------------------------------------------------------- the collector's cross-check fields
+
+
+def _collector() -> Any:
+    sys.path.insert(0, str(REPO / "plugins" / "modules"))
+    try:
+        import linux_backup_facts  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    return linux_backup_facts
+
+
+def _params(binary: str, repository: str, password: str) -> dict[str, Any]:
+    return {
+        "restic_repository": repository,
+        "restic_password": password,
+        "restic_env": {},
+        "restic_binary": binary,
+        "restic_host": "vm",
+        "restic_tags": [],
+        "restic_path": "",
+        "restic_check": False,
+        "restic_read_data_subset": "",
+        "restic_restore_path": "",
+        "restic_restore_sha256": "",
+        "command_timeout": 30.0,
+        "file_sets": [],
+    }
+
+
+# what a restic-compatible wrapper printed: snapshot times without an offset, and an object instead of a list
+FAKE_RESTIC = """#!/bin/sh
+case "$*" in
+  *version*) echo "restic 0.16.4 compiled with go1.21.6 on linux/amd64" ;;
+  *snapshots*) printf '%s' "$FAKE_SNAPSHOTS" ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(
+    ("printed", "reason"),
+    [
+        (
+            '[{"time": "2026-11-27T02:57:25.570059024Z", "short_id": "d0f12a1b", "hostname": "vm"},'
+            ' {"time": "2026-11-28 02:57:25", "short_id": "e1f2a3b4", "hostname": "vm"}]',
+            "restic listed 2 snapshots but the time of 1 could not be read",
+        ),
+        ('{"snapshots": []}', "restic snapshots --json printed a JSON dict, not the list of snapshots"),
+    ],
+)
+def test_collector_records_what_it_could_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printed: str, reason: str
+) -> None:
+    fake = tmp_path / "restic"
+    fake.write_text(FAKE_RESTIC)
+    fake.chmod(0o755)
+    monkeypatch.setenv("FAKE_SNAPSHOTS", printed)
+    raw = _collector().collect(_params(str(fake), str(tmp_path / "repo"), "pw-123"), json.loads)
+    fresh = evaluators.evaluate("restic", raw)[1]
+    assert fresh.status is Status.ERROR
+    assert fresh.evidence["reason"].startswith(reason)
+
+
+@pytest.mark.skipif(
+    shutil.which("restic") is None,
+    reason="!!! restic tests SKIPPED: restic is not installed (apt-get install restic) !!!",
+)
+def test_collector_on_real_restic_reads_every_snapshot(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "f").write_text("x\n")
+    env = {**os.environ, "RESTIC_PASSWORD": "pw-123", "RESTIC_CACHE_DIR": str(tmp_path / "cache")}
+    repo = str(tmp_path / "repo")
+    for args in (["init"], ["backup", "--host", "vm", str(data)], ["backup", "--host", "vm", str(data)]):
+        subprocess.run(["restic", "-r", repo, "-q", *args], env=env, check=True, capture_output=True)
+    raw = _collector().collect(_params("restic", repo, "pw-123"), json.loads)
+    snaps = raw["restic"]["snapshots"]
+    assert (snaps["count"], snaps["parsed"], snaps["shape"]) == (2, 2, "list")
+    assert evaluators.evaluate("restic", raw)[1].status is Status.PASS

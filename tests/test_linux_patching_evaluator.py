@@ -123,6 +123,115 @@ def test_apt_kind_on_saved_simulation_text(name: str, pending: int, security: in
         assert got["PATCH-LNX-01"].status is (Status.FAIL if pending else Status.PASS)
 
 
+#: saved apt-get -s outputs (README says which are real and which are shaped after real ones):
+#: file -> (PATCH-LNX-01, PATCH-LNX-02, evidence of PATCH-LNX-01 that must match)
+APT_TEXTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    # the issue's case: 'Inst' lines without the version brackets while apt says "12 upgraded"
+    "apt_simulate_no_version_brackets.txt": ("error", "error", {"summary": {"upgraded": 12}}),
+    # a kernel ABI bump pulls in a NEW package; two held packages are kept back
+    "apt_simulate_kernel_abi_bump_held.txt": (
+        "fail",
+        "fail",
+        {
+            "pending": 1,
+            "new_packages": ["linux-image-6.1.0-28-amd64 (new) -> 6.1.119-1"],
+            "kept_back": ["postgresql-15", "postgresql-client-15"],
+        },
+    ),
+    "apt_simulate_held_only.txt": (
+        "warn",
+        "pass",
+        {"pending": 0, "kept_back": ["postgresql-15", "postgresql-client-15"]},
+    ),
+    # apt says 2 not upgraded but names none (list cut away): not trusted
+    "apt_simulate_held_list_missing.txt": ("error", "error", {"summary": {"not_upgraded": 2}}),
+    # apt 3.0 (Debian 13): "Summary:" block instead of the one-line summary
+    "apt_simulate_trixie_apt3.txt": (
+        "fail",
+        "fail",
+        {"pending": 3, "security": 3, "summary": {"upgraded": 3}},
+    ),
+    # a host whose collector ran without LC_ALL=C: the summary is German, the Inst lines are not translated
+    "apt_simulate_de_locale.txt": ("fail", "fail", {"pending": 2, "security": 2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(APT_TEXTS))
+def test_apt_output_is_cross_checked_with_apts_own_summary(name: str) -> None:
+    pending_status, security_status, evidence = APT_TEXTS[name]
+    text = (DATA / name).read_text()
+    got = {f.control: f for f in evaluators.evaluate("apt", text)}
+    assert got["PATCH-LNX-01"].status == Status(pending_status), got["PATCH-LNX-01"].evidence
+    assert got["PATCH-LNX-02"].status == Status(security_status)
+    for key, value in evidence.items():
+        seen = got["PATCH-LNX-01"].evidence[key]
+        assert (seen.items() >= value.items()) if isinstance(value, dict) else seen == value, key
+    if pending_status == "error":
+        assert got["PATCH-LNX-01"].evidence["reason"]
+        assert got["PATCH-LNX-01"].remediation.startswith("Not judged: ")
+    # the same text inside a collector output is judged the same way
+    raw = derive(load(PENDING), {"simulate.stdout": text})
+    collected = judge(raw)
+    assert collected["PATCH-LNX-01"].status == Status(pending_status)
+    assert collected["PATCH-LNX-02"].status == Status(security_status)
+
+
+def test_no_version_brackets_names_the_lines_and_the_disagreement() -> None:
+    got = evaluators.evaluate("apt", (DATA / "apt_simulate_no_version_brackets.txt").read_text())[0]
+    assert "12 'Inst' line(s) not in the form" in got.evidence["reason"]
+    assert (
+        got.evidence["unparsed"][0]
+        == "Inst perl-base 5.36.0-7+deb12u3 5.36.0-7+deb12u4 Debian-Security:12/oldstable-security"
+    )
+    assert got.evidence["parsed"] == {"upgrades": 0, "new": 0, "removals": 0, "kept_back": 0}
+
+
+def test_inst_lines_missing_against_the_summary_is_an_error() -> None:
+    """A real output with nine of its twelve Inst lines gone (cut, filtered) no longer says 12 upgraded."""
+    lines = (DATA / "apt_simulate_bookworm_security.txt").read_text().splitlines()
+    inst = [i for i, line in enumerate(lines) if line.startswith("Inst ")]
+    text = "\n".join(line for i, line in enumerate(lines) if i not in inst[3:])
+    got = {f.control: f for f in evaluators.evaluate("apt", text)}
+    assert got["PATCH-LNX-01"].status is Status.ERROR
+    assert got["PATCH-LNX-02"].status is Status.ERROR
+    assert "apt's summary says 12 upgraded" in got["PATCH-LNX-01"].evidence["reason"]
+    assert "the output lists 3" in got["PATCH-LNX-01"].evidence["reason"]
+
+
+def test_summary_kept_by_the_collector_checks_a_cut_stdout() -> None:
+    """The collector keeps apt's summary apart: a stdout cut to its tail is caught, not judged on."""
+    real = load(PENDING)
+    stdout = real["simulate"]["stdout"]
+    cut = stdout[stdout.index("Inst libssl3 ") :]  # what [-MAX_OUTPUT:] leaves of a huge output
+    summary = "12 upgraded, 0 newly installed, 0 to remove and 0 not upgraded."
+    raw = derive(real, {"simulate.stdout": cut, "simulate.summary": summary})
+    assert judge(raw)["PATCH-LNX-01"].status is Status.ERROR
+    raw = derive(real, {"simulate.stdout": cut, "simulate.truncated": True})
+    assert "cut apt's output" in judge(raw)["PATCH-LNX-02"].evidence["reason"]
+    # a complete stdout plus its kept summary is judged as before
+    raw = derive(real, {"simulate.summary": summary, "simulate.truncated": False})
+    assert judge(raw)["PATCH-LNX-01"].evidence["pending"] == 12
+
+
+def test_apt_output_in_another_locale_with_no_package_lines_is_an_error() -> None:
+    text = (DATA / "apt_simulate_de_locale_no_lines.txt").read_text()
+    with pytest.raises(EvaluatorError, match=r"LC_ALL=C|not apt-get -s output"):
+        evaluators.evaluate("apt", text)
+    got = judge(derive(load(PENDING), {"simulate.stdout": text}))
+    assert got["PATCH-LNX-01"].status is Status.ERROR
+    assert "LC_ALL=C" in got["PATCH-LNX-01"].evidence["reason"]
+
+
+def test_remediation_of_an_untrusted_parse_installs_nothing() -> None:
+    from runner.evaluators.linux_patching import selected_updates
+
+    raw = derive(
+        load(PENDING), {"simulate.stdout": (DATA / "apt_simulate_no_version_brackets.txt").read_text()}
+    )
+    with pytest.raises(EvaluatorError, match="cannot be trusted"):
+        selected_updates(raw, "all")
+
+
 def test_recorded_history_and_needrestart_texts_match_the_collector_output() -> None:
     """The raw text files are what the collector embeds: the parser reads them the same way."""
     history = (DATA / "apt_history_bookworm.log").read_text()

@@ -1,4 +1,4 @@
-"""HEALTH-LNX-07 judged on every real smartctl -j output of the vendored corpus (cases: tests/data/smartctl)."""
+"""HEALTH-LNX-07 judged on every real smartctl -j output of the vendored corpus (tests/data/smartctl)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_pr
 
 
 def test_corpus_is_present() -> None:
-    assert CORPUS.is_dir(), f"smartctl corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
+    assert CORPUS.is_dir(), (
+        f"smartctl corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
+    )
 
 
 def path_of(name: str) -> Path:

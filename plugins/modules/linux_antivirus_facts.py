@@ -133,6 +133,7 @@ MONTHS = {
 UNITS = ("clamav-freshclam", "clamav-daemon")
 PROCESSES = ("freshclam", "clamd")
 SUMMARY = "----------- SCAN SUMMARY -----------"
+SESSION = "\n" + "-" * 79 + "\n"  # clamscan --log starts every run with this line
 TAIL_BYTES = 1 << 20
 C_ENV = {"LC_ALL": "C", "LANG": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "cat"}
 
@@ -186,8 +187,11 @@ def read_engine(timeout):
     except (OSError, subprocess.SubprocessError) as exc:
         out["version_error"] = str(exc)
         return out
-    match = re.search(r"ClamAV ([0-9][^/\s]*)", stdout + stderr)
+    # "ClamAV 1.4.3/27800/Wed Nov 26 21:55:29 2026": the engine, then the daily database it loads
+    match = re.search(r"ClamAV ([0-9][^/\s]*)(?:/(\d+))?", stdout + stderr)
     out["version"] = match.group(1) if match else ""
+    if match and match.group(2):
+        out["daily_version"] = int(match.group(2))
     return out
 
 
@@ -333,6 +337,12 @@ def read_scan_log(path):
     if at < 0:
         base["last_scan"] = None
         return base
+    # the FOUND lines of this scan: from the separator clamscan writes at the start of each run
+    start = text.rfind(SESSION, 0, at)
+    found = None
+    if start >= 0 or size <= TAIL_BYTES:
+        block = text[max(start, 0) : at]
+        found = sum(1 for line in block.splitlines() if line.rstrip().endswith(" FOUND"))
     fields = {}
     for line in text[at + len(SUMMARY) :].splitlines()[1:20]:
         key, sep, value = line.partition(":")
@@ -355,6 +365,8 @@ def read_scan_log(path):
             scan[name + "_epoch"] = scan_date(fields[key])
     if "engine version" in fields:
         scan["engine_version"] = fields["engine version"]
+    if found is not None:
+        scan["found"] = found
     base["last_scan"] = scan
     return base
 

@@ -305,10 +305,18 @@ def read_restic(p, json_loads):
             "message": f"restic snapshots printed no JSON: {exc}",
         }
         return out
+    # what restic printed is checked by the evaluator: a JSON list, every snapshot with a readable time
+    shape = "list" if isinstance(snapshots, list) else type(snapshots).__name__
+    if shape != "list":
+        snapshots = []
     latest = None
+    parsed = 0
     for snap in snapshots:
-        snap_epoch = parse_time(snap.get("time", ""))
-        if snap_epoch is not None and (latest is None or snap_epoch > latest["time_epoch"]):
+        snap_epoch = parse_time(snap.get("time", "")) if isinstance(snap, dict) else None
+        if snap_epoch is None:
+            continue
+        parsed += 1
+        if latest is None or snap_epoch > latest["time_epoch"]:
             latest = {
                 "id": snap.get("id", ""),
                 "short_id": snap.get("short_id", ""),
@@ -323,6 +331,8 @@ def read_restic(p, json_loads):
         "tags": list(p["restic_tags"]),
         "path": p["restic_path"],
         "count": len(snapshots),
+        "parsed": parsed,
+        "shape": shape,
         "latest": latest,
     }
     out["check"] = run_check(restic, p)

@@ -593,9 +593,12 @@ def read_systemd(timeout):
     if rc != 0:
         return unavailable(f"systemctl list-units exited {rc}: {first_line(err)}")
     units = []
+    unparsed = []
     for line in out.splitlines():
         fields = line.replace("\u25cf", " ").split(None, 4)  # older systemd prints a bullet even with --plain
         if len(fields) < 4:
+            if line.strip():
+                unparsed.append(line[:300])  # the evaluator refuses to judge what it was not shown
             continue
         units.append(
             {
@@ -612,7 +615,7 @@ def read_systemd(timeout):
         state = first_line(state_out)
     except (OSError, subprocess.SubprocessError):
         pass
-    return {"available": True, "system_state": state, "failed_units": units}
+    return {"available": True, "system_state": state, "failed_units": units, "unparsed": unparsed}
 
 
 # ---------------------------------------------------------------- time

@@ -114,7 +114,9 @@ linux_patching:
       type: dict
       sample: {attempted: true, ok: true, error: "", index_age_seconds: 2}
     simulate:
-      description: "apt: C(apt-get -s dist-upgrade) (C(rc), C(stdout), C(stderr))."
+      description: "apt: C(apt-get -s dist-upgrade) (C(rc), C(stdout), C(stderr); C(summary): apt's own
+        'N upgraded, ...' line, kept even when C(stdout) is cut, C(truncated): whether it was), run with
+        C(LC_ALL=C) so the summary is never translated."
       type: dict
     check_update:
       description: "dnf: C(dnf -q check-update) (rc 100 when updates are pending)."
@@ -158,6 +160,9 @@ DPKG_LOG = "/var/log/dpkg.log"
 APT_LISTS = "/var/lib/apt/lists"
 REBOOT_FLAGS = ("/run/reboot-required", "/var/run/reboot-required")
 MAX_OUTPUT = 400000  # characters kept of one command's output
+# apt <= 2.x "N upgraded, N newly installed, ... N not upgraded.";
+# apt >= 3.0 "  Upgrading: N, ..., Not Upgrading: N"
+SUMMARY_LINE = re.compile(r"^(\d+ upgraded, .* not upgraded\.?|\s+Upgrading: \d+, .*Not Upgrading: \d+)\s*$")
 
 
 def unavailable(reason, **extra):
@@ -188,12 +193,18 @@ def run(argv, timeout):
             "stdout": "",
             "stderr": f"timed out after {timeout:g}s",
         }
-    return {
+    out = {
         "command": " ".join(argv),
         "rc": proc.returncode,
         "stdout": proc.stdout[-MAX_OUTPUT:],
         "stderr": proc.stderr[-4000:],
+        "truncated": len(proc.stdout) > MAX_OUTPUT,
     }
+    # the tool's own totals, kept whole even when stdout is cut, so the evaluator can check its parse
+    summary = [line for line in proc.stdout.splitlines() if SUMMARY_LINE.match(line)]
+    if summary:
+        out["summary"] = "\n".join(summary[-3:])
+    return out
 
 
 def utc_now():

@@ -32,6 +32,24 @@ MODULES: tuple[str, ...] = (
     "runner.network.evaluator",
 )
 
+#: every registered kind, kept here as data so `maint evaluate --help` lists them without importing the
+#: evaluator modules (start-up time); a test checks it equals the registry
+KINDS: tuple[str, ...] = (
+    "apt",
+    "backup_files",
+    "clamav",
+    "linux_backup",
+    "linux_health",
+    "linux_patching",
+    "network_config",
+    "restic",
+    "smartctl",
+    "windows_antivirus",
+    "windows_backup",
+    "windows_health",
+    "windows_updates",
+)
+
 
 class EvaluatorError(Exception):
     """The raw data cannot be judged by this evaluator (wrong kind, corrupt file)."""

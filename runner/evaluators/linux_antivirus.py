@@ -7,7 +7,9 @@ Missing signatures is a failure (the host is not protected), never an error.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from pydantic import (
@@ -135,6 +137,8 @@ class _Engine(_Raw):
     available: bool
     reason: str = ""
     version: str = ""
+    #: the daily database version `clamscan --version` reports (``ClamAV 1.4.3/27800/...``; since issue 10)
+    daily_version: StrictInt | None = None
     clamscan: str | None = None
     clamd: str | None = None
     freshclam: str | None = None
@@ -169,6 +173,8 @@ class _Services(_Raw):
 class _LastScan(_Raw):
     infected: StrictInt | None = None
     scanned_files: StrictInt | None = None
+    #: "... FOUND" lines of the last scan's own block (collectors since issue 10)
+    found: StrictInt | None = None
     end_epoch: StrictInt | None = None
     end_text: str = ""
     start_epoch: StrictInt | None = None
@@ -227,7 +233,48 @@ def _judge_engine(engine: _Engine) -> Finding:
     return ENGINE.finding(Status.PASS, evidence, remediation="")
 
 
-def _judge_signatures(db: _Database, now: int, th: Thresholds) -> Finding:
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+    )
+}
+_SIGTOOL_TIME = re.compile(
+    r"^\s*(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2})[-:](\d{2}) ([+-])(\d{2})(\d{2})\s*$"
+)
+
+
+def _header_time(text: str) -> int | None:
+    """sigtool's '16 Apr 2020 07-58 -0400' (the header's build time) as epoch seconds."""
+    match = _SIGTOOL_TIME.match(text)
+    if not match or match[2] not in _MONTHS:
+        return None
+    try:
+        local = datetime(
+            int(match[3]), _MONTHS[match[2]], int(match[1]), int(match[4]), int(match[5]), tzinfo=UTC
+        )
+    except ValueError:
+        return None
+    offset = (int(match[7]) * 60 + int(match[8])) * 60 * (1 if match[6] == "+" else -1)
+    return int(local.timestamp()) - offset
+
+
+def _database_disagreements(db: _Database) -> list[str]:
+    """Where a database header disagrees with itself (then its age cannot be trusted)."""
+    problems = []
+    for f in db.files:
+        if f.name in REQUIRED_DATABASES and (f.version <= 0 or f.signatures <= 0):
+            problems.append(f"{f.file}: header gives version {f.version} and {f.signatures} signatures")
+        text_time = _header_time(f.build_time_text) if f.build_time_text else None
+        if text_time is not None and abs(text_time - f.build_time) > _DAY:
+            problems.append(
+                f"{f.file}: the header's build time {f.build_time_text!r} and its epoch {f.build_time} "
+                "are more than a day apart"
+            )
+    return problems
+
+
+def _judge_signatures(db: _Database, now: int, th: Thresholds, engine: _Engine | None = None) -> Finding:
     if not db.available:
         return SIGNATURES.finding(
             Status.FAIL,
@@ -252,6 +299,23 @@ def _judge_signatures(db: _Database, now: int, th: Thresholds) -> Finding:
     }
     if db.invalid:
         evidence["invalid"] = db.invalid
+    daily = by_name.get("daily")
+    if engine is not None and engine.daily_version is not None and daily is not None:
+        # clamscan --version reads the compiled-in directory, which may differ from the one judged here
+        evidence["engine_daily_version"] = engine.daily_version
+        if engine.daily_version != daily.version:
+            evidence["engine_note"] = (
+                f"clamscan --version reports daily {engine.daily_version}, {daily.file} in {db.directory} is "
+                f"{daily.version}: the engine's default directory holds other signatures than the one judged"
+            )
+    problems = _database_disagreements(db)
+    if problems:
+        reason = "; ".join(problems)
+        return SIGNATURES.finding(
+            Status.ERROR,
+            {**evidence, "reason": reason},
+            remediation=f"Not judged: {reason}. Read the headers with `sigtool --info FILE` on the host.",
+        )
     missing = [name for name in REQUIRED_DATABASES if name not in by_name]
     if missing:
         evidence["missing"] = missing
@@ -335,8 +399,22 @@ def _judge_scan(log: _ScanLog, now: int, th: Thresholds) -> tuple[Finding, Findi
         evidence = {**base, "last_scan": scan.end_text or scan.start_text, "age_days": _days(age)}
         status = Status.FAIL if age > th.scan_max_age_days * _DAY else Status.PASS
         age_finding = SCAN_AGE.finding(status, evidence, remediation=None if status is Status.FAIL else "")
+    disagreement = ""
     if scan.infected is None:
-        clean_finding = _not_checked(SCAN_CLEAN, "the last scan summary has no 'Infected files' line")
+        disagreement = "the last scan summary has no 'Infected files' line"
+    elif scan.scanned_files is not None and scan.infected > scan.scanned_files:
+        disagreement = f"the summary says {scan.infected} infected of {scan.scanned_files} scanned files"
+    elif scan.found is not None and (scan.found < scan.infected or (scan.found and not scan.infected)):
+        disagreement = (
+            f"the summary says {scan.infected} infected files but the scan's log lists {scan.found} "
+            "FOUND lines"
+        )
+    if disagreement:
+        clean_finding = SCAN_CLEAN.finding(
+            Status.ERROR,
+            {"scan_log": log.path, "reason": disagreement, "infected": scan.infected, "found": scan.found},
+            remediation=f"Not judged: {disagreement}. Read the end of {log.path} on the host.",
+        )
     else:
         evidence = {
             "scan_log": log.path,
@@ -367,7 +445,7 @@ def evaluate_clamav(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     now = data.collected_epoch
     findings = [
         _judge_engine(data.engine),
-        _judge_signatures(data.database, now, th),
+        _judge_signatures(data.database, now, th, data.engine),
         _judge_service(
             UPDATER,
             "clamav-freshclam",

@@ -144,6 +144,10 @@ class _Snapshots(_Raw):
     tags: list[str] = Field(default_factory=list)
     path: str = ""
     count: StrictInt
+    #: snapshots whose time the collector could read, and the JSON type restic printed (collectors since
+    #: issue 10; absent in older saved outputs)
+    parsed: StrictInt | None = None
+    shape: str = "list"
     latest: _Snapshot | None = None
 
 
@@ -270,7 +274,19 @@ def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
         "tags": snaps.tags if snaps else [],
         "path": snaps.path if snaps else "",
     }
-    if latest is None:
+    problem = _snapshot_disagreement(snaps)
+    if problem:
+        findings.append(
+            FRESH.finding(
+                Status.ERROR,
+                {**base, **selector, "reason": problem},
+                remediation=(
+                    f"Not judged: {problem}. Run `restic -r REPO snapshots --json --host HOST` on the host "
+                    "and compare; a restic whose JSON changed needs the collector and evaluator updated."
+                ),
+            )
+        )
+    elif latest is None:
         findings.append(
             FRESH.finding(
                 Status.FAIL,
@@ -299,6 +315,24 @@ def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
     findings.append(_judge_check(restic.check, base))
     findings.append(_judge_restore(restic.restore, base))
     return findings
+
+
+def _snapshot_disagreement(snaps: _Snapshots | None) -> str:
+    """Where the collector's reading disagrees with what restic printed ('' when it agrees)."""
+    if snaps is None:
+        return "the repository opened but no snapshot list was recorded"
+    if snaps.shape != "list":
+        return f"restic snapshots --json printed a JSON {snaps.shape}, not the list of snapshots"
+    if snaps.parsed is not None and snaps.parsed != snaps.count:
+        return (
+            f"restic listed {snaps.count} snapshots but the time of {snaps.count - snaps.parsed} could not "
+            "be read, so the latest one is unknown"
+        )
+    if snaps.count and snaps.latest is None:
+        return f"restic listed {snaps.count} snapshots but none was read as the latest"
+    if not snaps.count and snaps.latest is not None:
+        return "no snapshot counted, yet a latest snapshot was recorded"
+    return ""
 
 
 def _judge_check(check: _Check | None, base: Mapping[str, Any]) -> Finding:

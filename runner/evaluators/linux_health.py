@@ -248,6 +248,8 @@ class _Unit(_Raw):
 class _Systemd(_Probe):
     system_state: str = ""
     failed_units: list[_Unit] = Field(default_factory=list)
+    #: lines of `systemctl list-units --state=failed` the collector could not split (since issue 10)
+    unparsed: list[str] = Field(default_factory=list)
 
 
 class _TimeSync(_Probe):
@@ -268,6 +270,9 @@ class _Smart(_Probe):
     """``smartctl -j -a`` output of each disk ``smartctl --scan`` found (judged by evaluators.smartctl)."""
 
     disks: list[dict[str, Any]] = Field(default_factory=list)
+    #: devices `smartctl --scan` listed and those left out (smart_max_disks); absent in old saved outputs
+    scanned: StrictInt | None = None
+    skipped: StrictInt = 0
 
 
 _NO_SMART_PROBE = _Smart(
@@ -475,6 +480,22 @@ def _judge_reboot(reboot: _Reboot) -> Finding:
 def _judge_units(systemd: _Systemd, th: Thresholds) -> Finding:
     if not systemd.available:
         return _not_checked(FAILED_UNITS, systemd.reason)
+    problem = ""
+    if systemd.unparsed:
+        problem = f"{len(systemd.unparsed)} line(s) of systemctl list-units could not be read"
+    elif systemd.system_state == "degraded" and not systemd.failed_units:
+        problem = "systemctl is-system-running says degraded (a unit failed) but no failed unit was listed"
+    elif systemd.system_state == "running" and systemd.failed_units:
+        problem = (
+            f"systemctl is-system-running says running (no unit failed) but {len(systemd.failed_units)} "
+            "failed unit(s) were listed"
+        )
+    if problem:
+        return FAILED_UNITS.finding(
+            Status.ERROR,
+            {"reason": problem, "system_state": systemd.system_state, "unparsed": systemd.unparsed[:20]},
+            remediation=f"Not judged: {problem}. Run `systemctl --failed` on the host and compare.",
+        )
     names = [u.unit for u in systemd.failed_units]
     ignored = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in th.failed_units_ignore)]
     failed = [n for n in names if n not in ignored]
@@ -536,7 +557,32 @@ def _judge_smart(smart: _Smart, th: Thresholds) -> Finding:
         return smart_not_checked(
             "smartctl --scan found no disk (a VM or container has no SMART-capable disk)"
         )
-    return judge_disks(smart.disks, parse_smart_thresholds(th.model_dump(), KIND), KIND)
+    if smart.scanned is not None and smart.scanned - smart.skipped != len(smart.disks):
+        reason = (
+            f"smartctl --scan listed {smart.scanned} devices ({smart.skipped} skipped) but "
+            f"{len(smart.disks)} outputs were collected"
+        )
+        return SMART.finding(
+            Status.ERROR,
+            {
+                "reason": reason,
+                "scanned": smart.scanned,
+                "skipped": smart.skipped,
+                "collected": len(smart.disks),
+            },
+            remediation=f"Not judged: {reason}. Run the collector again; compare with `smartctl --scan`.",
+        )
+    finding = judge_disks(smart.disks, parse_smart_thresholds(th.model_dump(), KIND), KIND)
+    if smart.skipped and finding.status is Status.PASS:
+        evidence = {**finding.evidence, "skipped": smart.skipped}
+        return SMART.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.LOW,
+            remediation=f"{smart.skipped} of {smart.scanned} disks were not read "
+            "(linux_health_smart_max_disks): raise the limit so every disk is judged.",
+        )
+    return finding
 
 
 @evaluator(KIND, role="linux_health", controls=CONTROLS, defaults=DEFAULTS)

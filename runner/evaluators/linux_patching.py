@@ -137,6 +137,10 @@ class _Command(_Raw):
     rc: int | None = None
     stdout: str = ""
     stderr: str = ""
+    #: the tool's own summary line(s), kept by the collector even when stdout was cut (collectors since
+    #: issue 10; absent in older saved outputs, where the summary is read from stdout)
+    summary: str = ""
+    truncated: bool = False
 
 
 class _Refresh(_Raw):
@@ -298,26 +302,99 @@ class Pending:
     updates: list[Update] = field(default_factory=list)
     new: list[Update] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
+    #: packages the tool reports but will not install: apt's "kept back" (held, or not resolvable)
+    kept_back: list[str] = field(default_factory=list)
+    #: apt's "deferred due to phasing" (Ubuntu phased updates: deliberately not offered yet)
+    phased: list[str] = field(default_factory=list)
+    #: the tool's own totals, as printed (apt's summary line), when it printed them
+    totals: dict[str, int] | None = None
+    #: lines that look like package lines but did not parse (kept verbatim, capped)
+    unparsed: list[str] = field(default_factory=list)
+    #: where what was parsed disagrees with the tool's own totals or structure: the input cannot be judged
+    problems: list[str] = field(default_factory=list)
 
     @property
     def security(self) -> list[Update]:
         return [u for u in self.updates if u.security]
 
 
-# Inst NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH]) -- apt-get -s, apt 1.x to 2.x
+# Inst NAME [INSTALLED] (CANDIDATE ORIGIN[, ORIGIN...] [ARCH]) -- apt-get -s, apt 1.x to 3.x
 _APT_INST = re.compile(
     r"^Inst (?P<name>\S+) (?:\[(?P<installed>[^\]]*)\] )?"
     r"\((?P<candidate>\S+) (?P<origins>.*) \[(?P<arch>[^\]]+)\]\)"
 )
-_APT_REMV = re.compile(r"^Remv (?P<name>\S+)")
+_APT_ANY_INST = re.compile(r"^Inst\s")
+_APT_REMV = re.compile(r"^(?:Remv|Purg) (?P<name>\S+)")
 # an origin is LABEL:VERSION/ARCHIVE; security archives end in -security (Debian, Ubuntu, Devuan)
 _APT_SECURITY_ARCHIVE = re.compile(r"/[\w.-]*-security$")
+# apt <= 2.x: "12 upgraded, 0 newly installed, [1 reinstalled, ][1 downgraded, ]0 to remove and 0 not
+# upgraded."
+_APT_SUMMARY = re.compile(
+    r"^(?P<upgraded>\d+) upgraded, (?P<newly_installed>\d+) newly installed, "
+    r"(?:(?P<reinstalled>\d+) reinstalled, )?(?:(?P<downgraded>\d+) downgraded, )?"
+    r"(?P<to_remove>\d+) to remove and (?P<not_upgraded>\d+) not upgraded\.?\s*$"
+)
+# apt >= 3.0: "Summary:" then "  Upgrading: 12, Installing: 0, Removing: 0, Not Upgrading: 0"
+_APT3_SUMMARY = re.compile(r"^\s+Upgrading: \d+, .*\bNot Upgrading: \d+\s*$")
+_APT3_KEYS = {
+    "upgrading": "upgraded",
+    "installing": "newly_installed",
+    "reinstalling": "reinstalled",
+    "downgrading": "downgraded",
+    "removing": "to_remove",
+    "not upgrading": "not_upgraded",
+}
+#: section headers whose indented lines list packages the upgrade leaves out (apt 2.x and apt 3.x wording)
+_APT_KEPT_HEADERS = {
+    "The following packages have been kept back:": "kept_back",
+    "The following held packages will be changed:": "",
+    "The following upgrades have been deferred due to phasing:": "phased",
+    "Not upgrading:": "kept_back",
+    "Not upgrading yet due to phasing:": "phased",
+}
+_UNPARSED_MAX = 20
 
 
-def parse_apt_simulate(stdout: str) -> Pending:
-    """Parse ``apt-get -s upgrade|dist-upgrade`` output."""
+def _apt3_totals(line: str) -> dict[str, int] | None:
+    totals: dict[str, int] = {}
+    for part in line.strip().split(","):
+        label, _, number = part.strip().rpartition(": ")
+        key = _APT3_KEYS.get(label.strip().lower())
+        if key is None or not number.isdigit():
+            return None
+        totals[key] = int(number)
+    return totals
+
+
+def parse_apt_simulate(stdout: str, summary: str = "", truncated: bool = False) -> Pending:
+    """Parse ``apt-get -s upgrade|dist-upgrade`` output and cross-check it with apt's own summary.
+
+    ``summary`` is the summary line the collector kept apart (it survives a cut ``stdout``).
+    """
     pending = Pending()
-    for line in stdout.splitlines():
+    section = ""
+    lines = stdout.splitlines()
+    if summary and not any(_APT_SUMMARY.match(x) or _APT3_SUMMARY.match(x) for x in lines):
+        lines += summary.splitlines()
+    if truncated:
+        pending.problems.append("the collector cut apt's output (too long): some lines are missing")
+    for line in lines:
+        if line.startswith("  ") and section and not _APT3_SUMMARY.match(line):
+            getattr(pending, section).extend(line.split())
+            continue
+        section = ""
+        if line in _APT_KEPT_HEADERS:
+            section = _APT_KEPT_HEADERS[line]
+            continue
+        counted = _APT_SUMMARY.match(line)
+        if counted:
+            pending.totals = {k: int(v) for k, v in counted.groupdict(default="0").items()}
+            continue
+        if _APT3_SUMMARY.match(line):
+            pending.totals = _apt3_totals(line)
+            if pending.totals is None:
+                pending.problems.append(f"apt's summary line is not understood: {line.strip()!r}")
+            continue
         match = _APT_INST.match(line)
         if match:
             origins = [o.strip() for o in match["origins"].split(",") if o.strip()]
@@ -330,10 +407,49 @@ def parse_apt_simulate(stdout: str) -> Pending:
             )
             (pending.updates if update.installed else pending.new).append(update)
             continue
+        if _APT_ANY_INST.match(line):
+            pending.unparsed.append(line[:300])
+            continue
         removal = _APT_REMV.match(line)
         if removal:
             pending.removals.append(removal["name"])
+    _cross_check_apt(pending)
     return pending
+
+
+def _cross_check_apt(pending: Pending) -> None:
+    """Every count apt printed must equal what the lines say; otherwise the output cannot be judged."""
+    if pending.unparsed:
+        pending.problems.append(
+            f"{len(pending.unparsed)} 'Inst' line(s) not in the form "
+            "'Inst NAME [INSTALLED] (CANDIDATE ORIGIN [ARCH])'"
+        )
+        del pending.unparsed[_UNPARSED_MAX:]
+    totals = pending.totals
+    if totals is None:
+        if not (pending.updates or pending.new or pending.removals or pending.unparsed):
+            pending.problems.append(
+                "no 'Inst' line and no 'N upgraded, N newly installed, N to remove and N not upgraded' "
+                "summary: not the output of apt-get -s (another locale? run it with LC_ALL=C)"
+            )
+        return
+    expected = {
+        "upgraded, downgraded or reinstalled ('Inst NAME [INSTALLED]')": (
+            totals.get("upgraded", 0) + totals.get("downgraded", 0) + totals.get("reinstalled", 0),
+            len(pending.updates),
+        ),
+        "newly installed ('Inst NAME (...)' with no installed version)": (
+            totals.get("newly_installed", 0),
+            len(pending.new),
+        ),
+        "to remove ('Remv'/'Purg' lines)": (totals.get("to_remove", 0), len(pending.removals)),
+    }
+    listed = len(pending.kept_back) + len(pending.phased)
+    if listed or totals.get("not_upgraded", 0):
+        expected["not upgraded (kept back or deferred by phasing)"] = (totals.get("not_upgraded", 0), listed)
+    for what, (said, parsed) in expected.items():
+        if said != parsed and not pending.unparsed:
+            pending.problems.append(f"apt's summary says {said} {what}, the output lists {parsed}")
 
 
 def _rpm_name(nevra: str) -> str:
@@ -347,30 +463,54 @@ def _rpm_name(nevra: str) -> str:
     return parts[0] if len(parts) == 3 else stem
 
 
-_DNF_NOISE = re.compile(r"^(Last metadata expiration check|Security:|Updating Subscription|Loaded plugins)")
+_DNF_NOISE = re.compile(
+    r"^(Last metadata expiration check|Security:|Updating Subscription|Loaded plugins|"
+    r"Updating and loading repositories:|\s*Repositories loaded\.|This system is not registered)"
+)
+# dnf5 `advisory list` (what `updateinfo list` runs there) prints a header row
+_DNF_ADVISORY_HEADER = re.compile(r"^Name\s+Type\s+Severity\s+Package")
+_NEVRA = re.compile(r"^\S+-[^-\s]+-[^-\s]+\.[A-Za-z0-9_]+$")
+_NAME_ARCH = re.compile(r"^\S+\.[A-Za-z0-9_]+$")
+_EVR = re.compile(r"^(?:\d+:)?[^\s:-]+-[^\s-]+$")
 
 
-def parse_dnf_check_update(stdout: str, security_stdout: str) -> Pending:
-    """Parse ``dnf check-update`` (NAME.ARCH VERSION REPO) and ``dnf updateinfo list --security``."""
+def parse_dnf_check_update(stdout: str, security_stdout: str, *, rc: int | None = None) -> Pending:
+    """Parse ``dnf check-update`` (NAME.ARCH VERSION REPO) and ``dnf updateinfo list --security``.
+
+    dnf prints no total, so what was parsed is checked against what dnf says otherwise: exit code 100
+    means updates are available (0: none), every row has the three columns, and security advisories
+    for available updates mean at least one update is pending.
+    """
     security_names: dict[str, str] = {}
+    pending = Pending()
+    advisories = 0
     for line in security_stdout.splitlines():
         cols = line.split()
-        if len(cols) >= 3 and not _DNF_NOISE.match(line):
-            advisory, severity, nevra = cols[0], cols[1], cols[-1]
-            if "sec" in severity.lower() or severity.lower() == "security":
-                security_names.setdefault(_rpm_name(nevra), advisory)
-    pending = Pending()
+        if not cols or _DNF_NOISE.match(line) or _DNF_ADVISORY_HEADER.match(line):
+            continue
+        nevra = next((c for c in cols[2:] if _NEVRA.match(c)), "")
+        if len(cols) < 3 or not nevra or not re.search(r"\d", cols[0]):
+            pending.unparsed.append(line[:300])
+            continue
+        advisory, severity = cols[0], cols[1]
+        if "sec" in severity.lower() or severity.lower() == "security":
+            advisories += 1
+            security_names.setdefault(_rpm_name(nevra), advisory)
+    unparsed_security = len(pending.unparsed)
     tokens: list[str] = []
     for line in stdout.splitlines():
-        if line.startswith("Obsoleting Packages"):
+        if line.lower().startswith("obsoleting packages"):
             break
         if not line.strip() or _DNF_NOISE.match(line):
             continue
         tokens.extend(line.split())
         if len(tokens) < 3:
             continue  # dnf wraps a long package name onto its own line
-        name_arch, version, repo = tokens[0], tokens[1], tokens[2]
-        tokens = []
+        row, tokens = tokens, []
+        if len(row) != 3 or not _NAME_ARCH.match(row[0]) or not _EVR.match(row[1]):
+            pending.unparsed.append(line[:300])
+            continue
+        name_arch, version, repo = row
         name = name_arch.rsplit(".", 1)[0]
         advisory = security_names.get(name, "")
         pending.updates.append(
@@ -381,6 +521,29 @@ def parse_dnf_check_update(stdout: str, security_stdout: str) -> Pending:
                 origin=f"{repo} {advisory}".strip(),
                 security=bool(advisory),
             )
+        )
+    if tokens:
+        pending.unparsed.append(" ".join(tokens)[:300])
+    if unparsed_security:
+        pending.problems.append(
+            f"{unparsed_security} line(s) of dnf updateinfo not in the form 'ADVISORY TYPE/SEVERITY NEVRA'"
+        )
+    if len(pending.unparsed) > unparsed_security:
+        pending.problems.append(
+            f"{len(pending.unparsed) - unparsed_security} line(s) of dnf check-update not in the form "
+            "'NAME.ARCH [EPOCH:]VERSION-RELEASE REPOSITORY'"
+        )
+    del pending.unparsed[_UNPARSED_MAX:]
+    if rc == 100 and not pending.updates and not pending.unparsed:
+        pending.problems.append("dnf check-update exited 100 (updates available) but listed no package")
+    if rc == 0 and pending.updates:
+        pending.problems.append(
+            f"dnf check-update exited 0 (no updates) but listed {len(pending.updates)} package(s)"
+        )
+    if advisories and not pending.updates and not pending.unparsed:
+        pending.problems.append(
+            f"dnf updateinfo lists {advisories} security advisory row(s) for available updates, "
+            "but dnf check-update lists no pending package"
         )
     return pending
 
@@ -470,7 +633,7 @@ def _pending_of(c: _Collected) -> tuple[Pending | None, str]:
                 None,
                 f"{c.simulate.command or 'apt-get -s'} failed: {(c.simulate.stderr or '').strip()[:500]}",
             )
-        return parse_apt_simulate(c.simulate.stdout), ""
+        return parse_apt_simulate(c.simulate.stdout, c.simulate.summary, c.simulate.truncated), ""
     if c.manager == "dnf" and c.check_update is not None:
         if c.check_update.rc not in (0, 100):
             return (
@@ -479,7 +642,9 @@ def _pending_of(c: _Collected) -> tuple[Pending | None, str]:
                 f"{c.check_update.stderr.strip()[:500]}",
             )
         security = c.security.stdout if c.security is not None and c.security.rc == 0 else ""
-        parsed = parse_dnf_check_update(c.check_update.stdout, security)
+        parsed = parse_dnf_check_update(c.check_update.stdout, security, rc=c.check_update.rc)
+        if c.check_update.truncated or (c.security is not None and c.security.truncated):
+            parsed.problems.append("the collector cut dnf's output (too long): some lines are missing")
         parsed.updates = [
             Update(u.name, c.installed_versions.get(u.name, "?"), u.candidate, u.origin, u.security)
             for u in parsed.updates
@@ -488,11 +653,40 @@ def _pending_of(c: _Collected) -> tuple[Pending | None, str]:
     return None, c.reason or "no package manager output"
 
 
+def unjudgeable(pending: Pending, base: Mapping[str, Any]) -> list[Finding]:
+    """PATCH-LNX-01/02 as ``error``: what was parsed disagrees with the tool's own totals."""
+    reason = "; ".join(pending.problems)
+    evidence: dict[str, Any] = {
+        **base,
+        "reason": f"the package manager's output cannot be trusted as parsed: {reason}",
+        "parsed": {
+            "upgrades": len(pending.updates),
+            "new": len(pending.new),
+            "removals": len(pending.removals),
+            "kept_back": len(pending.kept_back) + len(pending.phased),
+        },
+    }
+    if pending.totals is not None:
+        evidence["summary"] = pending.totals
+    if pending.unparsed:
+        evidence["unparsed"] = pending.unparsed
+    remediation = (
+        f"Not judged: {reason}. Run the command in the evidence on the host with LC_ALL=C and compare; "
+        "a new apt/dnf output format needs the linux_patching evaluator updated."
+    )
+    return [
+        PENDING.finding(Status.ERROR, evidence, remediation=remediation),
+        SECURITY.finding(Status.ERROR, evidence, remediation=remediation),
+    ]
+
+
 def judge_pending(pending: Pending, th: Thresholds, context: Mapping[str, Any]) -> list[Finding]:
-    """PATCH-LNX-01 and PATCH-LNX-02 from parsed pending updates."""
+    """PATCH-LNX-01 and PATCH-LNX-02 from parsed pending updates (``error`` if the parse is not trusted)."""
+    base = {k: v for k, v in context.items() if v not in (None, "")}
+    if pending.problems:
+        return unjudgeable(pending, base)
     security = pending.security
     refresh_error = str(context.get("refresh_error") or "")
-    base = {k: v for k, v in context.items() if v not in (None, "")}
     ev1: dict[str, Any] = {
         **base,
         "pending": len(pending.updates),
@@ -504,6 +698,12 @@ def judge_pending(pending: Pending, th: Thresholds, context: Mapping[str, Any]) 
         ev1["new_packages"] = _names(pending.new)
     if pending.removals:
         ev1["removals"] = pending.removals[:_EVIDENCE_MAX]
+    if pending.kept_back:
+        ev1["kept_back"] = pending.kept_back[:_EVIDENCE_MAX]
+    if pending.phased:
+        ev1["phased"] = pending.phased[:_EVIDENCE_MAX]
+    if pending.totals is not None:
+        ev1["summary"] = pending.totals
     ev2: dict[str, Any] = {
         **base,
         "security": len(security),
@@ -524,6 +724,15 @@ def judge_pending(pending: Pending, th: Thresholds, context: Mapping[str, Any]) 
             severity=Severity.MEDIUM,
             remediation=f"The package index could not be refreshed ({refresh_error}); "
             "the count may be stale. Check the repositories (`apt-get update` / `dnf makecache`).",
+        )
+    elif pending.kept_back:
+        f1 = PENDING.finding(
+            Status.WARN,
+            ev1,
+            severity=Severity.MEDIUM,
+            remediation=f"{len(pending.kept_back)} updates are kept back and will not be installed by the "
+            f"patch run: {', '.join(pending.kept_back[:10])}. Held (`apt-mark showhold`; unhold or waive) "
+            "or blocked by dependencies (`apt-get -s install PKG` shows why).",
         )
     else:
         f1 = PENDING.finding(Status.PASS, ev1, remediation="")
@@ -661,6 +870,12 @@ def _judge_remediation(env: _Envelope) -> Finding:
     rem = env.remediation
     before, _ = _pending_of(env.before)
     after, after_error = _pending_of(env.current)
+    for name, parsed in (("before", before), ("after", after)):
+        if parsed is not None and parsed.problems:
+            return REMEDIATION.finding(
+                Status.ERROR,
+                {"reason": f"pending updates {name} the run cannot be trusted: {'; '.join(parsed.problems)}"},
+            )
     selected = [] if before is None else (before.security if rem.upgrade == "security" else before.updates)
     evidence: dict[str, Any] = {
         "upgrade": rem.upgrade,
@@ -788,9 +1003,10 @@ def evaluate_apt(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     """A saved `apt-get -s upgrade|dist-upgrade` output: pending and security updates."""
     th = parse_thresholds(thresholds, APT_KIND)
     text = _apt_text(raw)
-    if "Inst " not in text and not re.search(r"^\d+ upgraded, \d+ newly installed", text, re.MULTILINE):
+    pending = parse_apt_simulate(text)
+    if pending.totals is None and not re.search(r"^(Inst|Remv|Purg|Conf) ", text, re.MULTILINE):
         raise EvaluatorError(f"{APT_KIND}: no 'Inst' line and no 'N upgraded' summary: not apt-get -s output")
-    return _skip(judge_pending(parse_apt_simulate(text), th, {"manager": "apt"}), th.skip_controls)
+    return _skip(judge_pending(pending, th, {"manager": "apt"}), th.skip_controls)
 
 
 def selected_updates(raw: Any, which: str) -> list[Update]:
@@ -801,4 +1017,6 @@ def selected_updates(raw: Any, which: str) -> list[Update]:
     pending, _error = _pending_of(env.current)
     if pending is None:
         return []
+    if pending.problems:
+        raise EvaluatorError(f"{KIND}: pending updates cannot be trusted: {'; '.join(pending.problems)}")
     return pending.security if which == "security" else pending.updates

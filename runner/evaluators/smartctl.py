@@ -227,6 +227,20 @@ def judge_disk(raw: Any, th: SmartThresholds, kind: str = KIND) -> DiskVerdict:
             evidence["attributes_failing_now"] = failing_now
             worse(Status.FAIL, f"attributes at or below threshold now: {', '.join(failing_now)}")
 
+    if exit_status is not None:
+        # smartctl's exit bits and the data it printed are two reports of the same reading: they must agree
+        passed = smart_status.get("passed") if isinstance(smart_status, Mapping) else None
+        if passed is True and exit_status & 0b1000:
+            worse(Status.ERROR, "exit bit 3 says DISK FAILING but smart_status.passed is true")
+        if passed is False and not exit_status & 0b1000:
+            worse(Status.ERROR, f"smart_status.passed is false but exit status {exit_status} has no bit 3")
+        if isinstance(table, list) and table:
+            now = any(isinstance(a, Mapping) and a.get("when_failed") == "now" for a in table)
+            if exit_status & 0b10000 and not now:
+                worse(Status.ERROR, "exit bit 4 says an attribute is failing now, but none in the table is")
+            if now and not exit_status & 0b10000:
+                worse(Status.ERROR, f"an attribute is failing now but exit status {exit_status} has no bit 4")
+
     nvme = data.get("nvme_smart_health_information_log")
     if isinstance(nvme, Mapping):
         judged = True
@@ -297,10 +311,12 @@ def judge_disks(disks: Sequence[Any], th: SmartThresholds, kind: str = KIND) -> 
     if worst is Status.PASS:
         return SMART.finding(Status.PASS, evidence, remediation="")
     if worst is Status.ERROR:
+        evidence["reason"] = summary
         return SMART.finding(
             Status.ERROR,
             evidence,
-            remediation=f"{summary}. The smartctl call itself was wrong; check the collector's arguments.",
+            remediation=f"{summary}. Not judged: either the smartctl call was wrong (check the collector's "
+            "arguments) or its exit status and printed data disagree (read `smartctl -x DEVICE` by hand).",
         )
     if worst is Status.WARN:
         return SMART.finding(

@@ -329,6 +329,31 @@ def _date(status: Mapping[str, Any], key: str) -> datetime | None:
     return None if parsed.year < 1700 else parsed  # DateTime.MinValue / FILETIME 0: never
 
 
+def _age_date_disagreement(status: Mapping[str, Any], pairs: Sequence[tuple[str, str]], now: datetime) -> str:
+    """Get-MpComputerStatus reports each age twice (days, and the time it counts from): they must agree.
+
+    Also: a judged property absent altogether (not null) means the output is not what the collector
+    selects, so there is nothing to judge.
+    """
+    problems = []
+    keys = [k for pair in pairs for k in pair]
+    if not any(k in status for k in keys):
+        return f"Get-MpComputerStatus output has none of {', '.join(keys)}"
+    for age_key, date_key in pairs:
+        raw_age = status.get(age_key)
+        when = _date(status, date_key)
+        if raw_age is None or when is None:
+            continue
+        age = _age(status, age_key)
+        if age is None:
+            problems.append(f"{age_key} says never but {date_key} is {_iso(when)}")
+            continue
+        days = (now - when).total_seconds() / 86400
+        if abs(days - age) > 2:
+            problems.append(f"{age_key} is {age} days but {date_key} ({_iso(when)}) is {days:.1f} days ago")
+    return "; ".join(problems)
+
+
 def _mode(defender: _Defender) -> str:
     if not defender.available:
         return "absent"
@@ -630,6 +655,15 @@ def _sophos_last_update(p: Parsed) -> tuple[datetime | None, str]:
     return max(candidates)
 
 
+def _untrusted(control: Control, reason: str) -> Finding:
+    return control.finding(
+        Status.ERROR,
+        {"reason": reason},
+        remediation=f"Not judged: {reason}. Run `Get-MpComputerStatus | Format-List *` on the host and "
+        "compare; a collector that lost these properties needs fixing.",
+    )
+
+
 def _judge_signatures(p: Parsed, setup: Setup, th: Thresholds) -> Finding:
     tp = setup.in_charge
     if tp is not None:
@@ -679,6 +713,11 @@ def _judge_signatures(p: Parsed, setup: Setup, th: Thresholds) -> Finding:
             + (f": {p.defender.reason}" if p.defender.reason else ""),
         )
     s = p.defender.status
+    problem = _age_date_disagreement(
+        s, [("AntivirusSignatureAge", "AntivirusSignatureLastUpdated")], p.collected_at
+    )
+    if problem:
+        return _untrusted(SIGNATURES, problem)
     age = _age(s, "AntivirusSignatureAge")
     last = _date(s, "AntivirusSignatureLastUpdated")
     days: float | None = None
@@ -727,6 +766,11 @@ def _judge_scan(p: Parsed, setup: Setup, th: Thresholds) -> Finding:
     if setup.defender_mode != "active":
         return not_checked(SCAN, f"Defender is not the active antivirus ({setup.defender_mode})")
     s = p.defender.status
+    problem = _age_date_disagreement(
+        s, [("QuickScanAge", "QuickScanEndTime"), ("FullScanAge", "FullScanEndTime")], p.collected_at
+    )
+    if problem:
+        return _untrusted(SCAN, problem)
     quick, full = _age(s, "QuickScanAge"), _age(s, "FullScanAge")
     quick_end, full_end = _date(s, "QuickScanEndTime"), _date(s, "FullScanEndTime")
     ends = [d for d in (quick_end, full_end) if d is not None]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -273,6 +273,8 @@ class Parsed:
     agent: _VeeamAgent
     agent_runs: list[AgentRun]
     wsb: _Wsb
+    #: per product, where what was read disagrees with itself: that product is not judged (``error``)
+    problems: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _when(value: Any, field: str) -> datetime | None:
@@ -331,6 +333,16 @@ def _parse_raw(raw: Any) -> Parsed:
                     ended=None if s is None else _when(s.EndTime, f"{where}.last_session.EndTime"),
                 )
             )
+    problems: dict[str, list[str]] = {"veeam": [], "veeam_agent": [], "wsb": []}
+    if parsed.veeam.available:
+        for j in jobs:
+            if j.state == "Stopped" and j.result in ("Success", "Warning", "Failed") and j.ended is None:
+                problems["veeam"].append(f"{j.name}: a stopped session with result {j.result} has no EndTime")
+            if j.created is not None and j.ended is not None and j.ended < j.created:
+                problems["veeam"].append(
+                    f"{j.name}: the last session ended ({j.ended.isoformat()}) before it was created "
+                    f"({j.created.isoformat()})"
+                )
     runs: list[AgentRun] = []
     if parsed.veeam_agent.available:
         for i, item in enumerate(as_list(parsed.veeam_agent.events)):
@@ -341,6 +353,13 @@ def _parse_raw(raw: Any) -> Parsed:
             match = _VAW_MESSAGE.search(event.Message)
             if match and match.group("result").capitalize() in ("Success", "Warning", "Failed"):
                 job, result = match.group("job"), match.group("result").capitalize()
+                # level 0 (LogAlways) says nothing about the result
+                by_level = EVENT_LEVEL_RESULT.get(event.Level) if event.Level else None
+                if by_level is not None and by_level != result:
+                    problems["veeam_agent"].append(
+                        f"{where}: the message says {result} but the event level {event.Level} means "
+                        f"{by_level}"
+                    )
             elif event.Level is not None and event.Level in EVENT_LEVEL_RESULT:
                 job, result = (match.group("job") if match else "(unnamed)"), EVENT_LEVEL_RESULT[event.Level]
             else:
@@ -354,6 +373,18 @@ def _parse_raw(raw: Any) -> Parsed:
                     job, result, finished, event.Message.strip().splitlines()[0] if event.Message else ""
                 )
             )
+    if parsed.wsb.available:
+        summary = parsed.wsb.summary
+        last = _when(summary.get("LastBackupTime"), "wsb.summary.LastBackupTime")
+        last_ok = _when(summary.get("LastSuccessfulBackupTime"), "wsb.summary.LastSuccessfulBackupTime")
+        if last is not None and last_ok is not None and (last_ok - last).total_seconds() > 60:
+            problems["wsb"].append("LastSuccessfulBackupTime is after LastBackupTime")
+        succeeded = summary.get("LastBackupResultHR") == 0
+        if succeeded and last is not None and (last_ok is None or abs((last - last_ok).total_seconds()) > 60):
+            problems["wsb"].append(
+                "LastBackupResultHR is 0 (the last backup succeeded) but LastSuccessfulBackupTime "
+                f"({_iso(last_ok)}) is not LastBackupTime ({_iso(last)})"
+            )
     return Parsed(
         collected_at=ps_datetime(parsed.collected_at, "collected_at"),
         veeam=parsed.veeam,
@@ -361,7 +392,24 @@ def _parse_raw(raw: Any) -> Parsed:
         agent=parsed.veeam_agent,
         agent_runs=runs,
         wsb=parsed.wsb,
+        problems={k: v for k, v in problems.items() if v},
     )
+
+
+def _untrusted(p: Parsed, product: str, controls: Sequence[Control]) -> list[Finding] | None:
+    """``error`` for every control of a product whose reading disagrees with itself (None when it agrees)."""
+    problems = p.problems.get(product)
+    if not problems:
+        return None
+    reason = "; ".join(problems)
+    return [
+        c.finding(
+            Status.ERROR,
+            {"reason": reason},
+            remediation=f"Not judged: {reason}. Compare with the product's own console or log on the host.",
+        )
+        for c in controls
+    ]
 
 
 def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
@@ -406,6 +454,9 @@ def _judge_veeam(p: Parsed, th: Thresholds) -> list[Finding]:
     missing = _veeam_unavailable(p)
     if missing is not None:
         return missing
+    untrusted = _untrusted(p, "veeam", (VEEAM_RESULT_OK, VEEAM_RECENT, VEEAM_DISABLED))
+    if untrusted is not None:
+        return untrusted
     now = p.collected_at
     ignored = [j.name for j in p.jobs if _matches(j.name, th.veeam_ignore_jobs)]
     jobs = [j for j in p.jobs if j.name not in ignored]
@@ -504,6 +555,9 @@ def _judge_agent(p: Parsed, th: Thresholds) -> list[Finding]:
     if not p.agent.available:
         reason = p.agent.reason or "Veeam Agent for Windows not found"
         return [not_checked(VAW_RESULT_OK, reason), not_checked(VAW_RECENT, reason)]
+    untrusted = _untrusted(p, "veeam_agent", (VAW_RESULT_OK, VAW_RECENT))
+    if untrusted is not None:
+        return untrusted
     now = p.collected_at
     latest: dict[str, AgentRun] = {}
     for run in sorted(p.agent_runs, key=lambda r: r.finished):
@@ -577,6 +631,9 @@ def _judge_wsb(p: Parsed, th: Thresholds) -> list[Finding]:
     if not wsb.available:
         reason = wsb.reason or "Windows Server Backup not installed"
         return [not_checked(c, reason) for c in (WSB_RESULT_OK, WSB_RECENT, WSB_SCHEDULED)]
+    untrusted = _untrusted(p, "wsb", (WSB_RESULT_OK, WSB_RECENT, WSB_SCHEDULED))
+    if untrusted is not None:
+        return untrusted
     s = wsb.summary
     now = p.collected_at
     last = _when(s.get("LastBackupTime"), "wsb.summary.LastBackupTime")

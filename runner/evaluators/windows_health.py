@@ -281,6 +281,13 @@ def _volumes(probe: _Volumes, th: Thresholds) -> Finding:
         if not disk.Size or disk.FreeSpace is None:
             excluded.append({"volume": disk.DeviceID, "reason": "no size (unformatted or offline)"})
             continue
+        if disk.FreeSpace > disk.Size:
+            reason = f"{disk.DeviceID}: FreeSpace {disk.FreeSpace} is larger than Size {disk.Size}"
+            return VOLUMES.finding(
+                Status.ERROR,
+                {"reason": reason},
+                remediation=f"Not judged: {reason}. Compare with `Get-Volume` on the host.",
+            )
         free_pct = round(disk.FreeSpace * 100 / disk.Size, 1)
         measured.append(
             {
@@ -366,7 +373,13 @@ def _services(probe: _Services, th: Thresholds) -> Finding:
             continue
         stopped.append({"name": svc.Name, "display_name": svc.DisplayName, "status": status})
     if automatic == 0:
-        return not_checked(SERVICES, "the collector returned no automatic service")
+        # every Windows installation has automatic services: an empty list is a collector that read nothing
+        reason = "the collector returned no automatic service (Windows always has some)"
+        return SERVICES.finding(
+            Status.ERROR,
+            {"reason": reason},
+            remediation=f"Not judged: {reason}. Run `Get-Service` on the host and check the collector.",
+        )
     stopped.sort(key=lambda s: s["name"].lower())
     evidence: dict[str, Any] = {
         "automatic": automatic,
@@ -397,6 +410,18 @@ def _events(probe: _Events, th: Thresholds) -> Finding:
         if group.Message:
             entry["message"] = group.Message[:200]
         top.append(entry)
+    listed = sum(e["count"] for e in top)
+    total = probe.critical + probe.error
+    if listed > total or (total > 0) != (listed > 0):
+        reason = (
+            f"the System log counts {probe.critical} critical and {probe.error} error events, "
+            f"but the grouped list holds {listed}"
+        )
+        return EVENTS.finding(
+            Status.ERROR,
+            {"reason": reason, "critical": probe.critical, "error": probe.error, "listed": listed},
+            remediation=f"Not judged: {reason}. Read the System log on the host (Get-WinEvent).",
+        )
     evidence: dict[str, Any] = {
         "hours": probe.hours,
         "critical": probe.critical,

@@ -161,9 +161,10 @@ class _WinUpdates(BaseModel):
     msg: str = ""
     updates: dict[str, _Update] = Field(default_factory=dict)
     filtered_updates: dict[str, Any] = Field(default_factory=dict)
-    found_update_count: int = 0
-    installed_update_count: int = 0
-    failed_update_count: int = 0
+    #: the module's own totals; None when a saved result has no such key (then nothing to cross-check)
+    found_update_count: int | None = None
+    installed_update_count: int | None = None
+    failed_update_count: int | None = None
     reboot_required: bool = False
     rebooted: bool = False
 
@@ -177,7 +178,7 @@ class _HistoryEntry(WinRaw):
 
 
 class _History(Probe):
-    total: int = 0
+    total: int | None = None  # IUpdateSearcher.GetTotalHistoryCount(); entries are the newest of them
     entries: Any = None
 
 
@@ -240,6 +241,35 @@ def _hresult(code: int | None) -> str | None:
     return None if code is None else f"0x{code & 0xFFFFFFFF:08X}"
 
 
+def _disagreement(result: _WinUpdates, field: str) -> str:
+    """Where win_updates' own counts disagree with its ``updates`` list ('' when they agree)."""
+    updates = list(result.updates.values())
+    problems = []
+    for name, said, listed in (
+        ("found_update_count", result.found_update_count, len(updates)),
+        ("installed_update_count", result.installed_update_count, sum(u.installed for u in updates)),
+        (
+            "failed_update_count",
+            result.failed_update_count,
+            sum(u.failure_hresult_code is not None for u in updates),
+        ),
+    ):
+        if said is not None and said != listed:
+            problems.append(f"{field}: win_updates says {name} {said}, its updates list has {listed}")
+    return "; ".join(problems)
+
+
+def _untrusted(control: Control, reason: str, evidence: Mapping[str, Any] | None = None) -> Finding:
+    return control.finding(
+        Status.ERROR,
+        {"reason": reason, **(evidence or {})},
+        remediation=(
+            f"Not judged: {reason}. The module result is incomplete or of a format this evaluator does not "
+            "read; run win_updates by hand (state: searched) and compare, then update the evaluator."
+        ),
+    )
+
+
 # ---------------------------------------------------------------- judgements
 
 
@@ -256,6 +286,9 @@ def _pending(search: _WinUpdates | None, th: Thresholds) -> Finding:
                 "\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate) and read `Get-WindowsUpdateLog`."
             ),
         )
+    problem = _disagreement(search, "search")
+    if problem:
+        return _untrusted(PENDING, problem, {"listed": len(search.updates)})
     wanted = {category_key(c): c for c in th.categories}
     failing_keys = {category_key(c) for c in th.fail_categories}
     by_category = {c: 0 for c in th.categories}
@@ -293,6 +326,14 @@ def _recent(patching: _Patching, now: datetime, th: Thresholds) -> Finding:
         return not_checked(RECENT, f"{history.reason}; {hotfixes.reason}")
     candidates: list[tuple[datetime, str, str]] = []
     failed_recent: list[dict[str, Any]] = []
+    if history.available and history.total is not None:
+        listed = len(as_list(history.entries))
+        if listed > history.total or (history.total > 0 and listed == 0):
+            return _untrusted(
+                RECENT,
+                f"the update history says GetTotalHistoryCount {history.total} but lists {listed} entries",
+                {"total": history.total, "listed": listed},
+            )
     if history.available:
         for index, raw in enumerate(as_list(history.entries)):
             where = f"history.entries.{index}"
@@ -378,6 +419,9 @@ def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
         )
     if install is None or install.skipped:
         return not_checked(INSTALL, "remediate mode, but the installation step did not run")
+    problem = _disagreement(install, "install")
+    if problem:
+        return _untrusted(INSTALL, problem, {"listed": len(install.updates)})
     results = []
     for update in sorted(install.updates.values(), key=lambda u: (_kb(u), u.title)):
         if update.installed:
@@ -396,8 +440,8 @@ def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
         results.append(item)
     failed = [r for r in results if r["result"] == "failed"]
     evidence: dict[str, Any] = {
-        "installed": install.installed_update_count,
-        "failed": install.failed_update_count,
+        "installed": sum(r["result"] == "installed" for r in results),
+        "failed": len(failed),
         "updates": results,
         "reboot_policy": patching.reboot_policy,
         "rebooted": install.rebooted,
@@ -409,7 +453,7 @@ def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
             evidence,
             remediation=f"win_updates failed: {install.msg[:200]}. {INSTALL.remediation}",
         )
-    if failed or install.failed_update_count:
+    if failed:
         codes = ", ".join(f"{r['kb'] or r['title']} {r.get('failure_code')}" for r in failed)
         return INSTALL.finding(Status.FAIL, evidence, remediation=f"Failed: {codes}. {INSTALL.remediation}")
     return INSTALL.finding(Status.PASS, evidence)
