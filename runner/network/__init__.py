@@ -10,8 +10,8 @@ The pipeline for a configuration taken from a device::
 
 from __future__ import annotations
 
-from runner.network.mask import mask
-from runner.network.normalise import normalise
+from runner.network.mask import mask, mask_with_lines
+from runner.network.normalise import normalise, normalise_with_lines
 from runner.network.parse import ConfigNode, ConfigTree, parse
 from runner.network.platforms import NetworkConfigError, Platform, detect_platform, read_config
 from runner.network.review import (
@@ -35,7 +35,9 @@ __all__ = [
     "detect_platform",
     "evidence_summary",
     "mask",
+    "mask_with_lines",
     "normalise",
+    "normalise_with_lines",
     "parse",
     "read_config",
     "review",

@@ -53,24 +53,38 @@ _compiled_drop = {p: re.compile("|".join((*_COMMON_DROP, *_DROP[p]))) for p in P
 _compiled_rewrite = {p: tuple((re.compile(a), b) for a, b in _REWRITE.get(p, ())) for p in Platform}
 
 
+def normalise_with_lines(platform: Platform, text: str) -> tuple[str, list[int]]:
+    """:func:`normalise`, and for each line of the result its 1-based line number in ``text``.
+
+    Lines are counted as an editor counts them (``\n``, ``\r\n``); a lone ``\r`` splits a line
+    in the result, and both parts keep the number of the line they came from.
+    """
+    drop = _compiled_drop[platform]
+    rewrites = _compiled_rewrite[platform]
+    kept: list[str] = []
+    numbers: list[int] = []
+    for lineno, physical in enumerate(text.replace("\x00", "").replace("\r\n", "\n").split("\n"), start=1):
+        for raw in physical.split("\r"):
+            line = raw.rstrip()
+            if drop.search(line):
+                continue
+            for pattern, replacement in rewrites:
+                line = pattern.sub(replacement, line)
+            kept.append(line)
+            numbers.append(lineno)
+    end = len(kept)
+    while end and not kept[end - 1]:
+        end -= 1
+    start = 0
+    while start < end and not kept[start]:
+        start += 1
+    kept, numbers = kept[start:end], numbers[start:end]
+    return ("\n".join(kept) + "\n" if kept else ""), numbers
+
+
 def normalise(platform: Platform, text: str) -> str:
     """``text`` without volatile lines, trailing blanks, NULs and CR line endings; order kept.
 
     The result ends with exactly one newline (or is empty) and normalising twice changes nothing.
     """
-    drop = _compiled_drop[platform]
-    rewrites = _compiled_rewrite[platform]
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
-    kept: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.rstrip()
-        if drop.search(line):
-            continue
-        for pattern, replacement in rewrites:
-            line = pattern.sub(replacement, line)
-        kept.append(line)
-    while kept and not kept[-1]:
-        kept.pop()
-    while kept and not kept[0]:
-        kept.pop(0)
-    return "\n".join(kept) + "\n" if kept else ""
+    return normalise_with_lines(platform, text)[0]

@@ -28,10 +28,12 @@ class ConfigNode:
     """One line of configuration and the block it opens (``children``)."""
 
     line: str  # as written, indentation included
-    lineno: int  # 1-based, in the parsed text
+    lineno: int  # 1-based, in the parsed text (or as given to :func:`parse`)
     children: tuple[ConfigNode, ...] = ()
     end_line: str | None = None  # FortiOS ``next`` / ``end``, banner closing delimiter
     end_lineno: int | None = None
+    #: the children are free text (a banner's body), not configuration
+    verbatim: bool = False
 
     @property
     def key(self) -> str:
@@ -91,13 +93,17 @@ class _Builder:
     end_line: str | None = None
     end_lineno: int | None = None
 
-    def freeze(self) -> ConfigNode:
+    def freeze(self, numbers: tuple[int, ...] | None = None) -> ConfigNode:
+        def number(lineno: int) -> int:
+            return lineno if numbers is None else numbers[lineno - 1]
+
         return ConfigNode(
             line=self.line,
-            lineno=self.lineno,
-            children=tuple(child.freeze() for child in self.children),
+            lineno=number(self.lineno),
+            children=tuple(child.freeze(numbers) for child in self.children),
             end_line=self.end_line,
-            end_lineno=self.end_lineno,
+            end_lineno=None if self.end_lineno is None else number(self.end_lineno),
+            verbatim=self.kind == "banner",
         )
 
 
@@ -190,10 +196,17 @@ def _parse_fortios(lines: list[str]) -> list[_Builder]:
     return root.children
 
 
-def parse(platform: Platform, text: str) -> ConfigTree:
-    """The block hierarchy of ``text`` (best read after :func:`~runner.network.normalise`)."""
+def parse(platform: Platform, text: str, *, linenos: Sequence[int] | None = None) -> ConfigTree:
+    """The block hierarchy of ``text`` (best read after :func:`~runner.network.normalise`).
+
+    ``linenos``: the line number to give each line of ``text`` (e.g. its line in the file as
+    given, before normalising dropped lines); default: its position in ``text``.
+    """
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if linenos is not None and len(linenos) < len(lines):
+        raise ValueError(f"parse: {len(linenos)} line numbers for {len(lines)} lines")
     builders = _parse_fortios(lines) if platform is Platform.FORTIOS else _parse_indented(lines)
-    return ConfigTree(platform=platform, children=tuple(b.freeze() for b in builders))
+    numbers = None if linenos is None else tuple(linenos)
+    return ConfigTree(platform=platform, children=tuple(b.freeze(numbers) for b in builders))

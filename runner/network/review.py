@@ -29,8 +29,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from runner.network.mask import mask
-from runner.network.normalise import normalise
+from runner.network.mask import mask_with_lines
+from runner.network.normalise import normalise_with_lines
 from runner.network.parse import ConfigNode, ConfigTree, parse
 from runner.network.platforms import NetworkConfigError, Platform
 from runner.results import Control, Domain, Finding, Severity, Status
@@ -47,11 +47,15 @@ class _Frozen(BaseModel):
 
 
 class LineMatch(_Frozen):
-    """A line matching ``pattern``: at top level, anywhere (``anywhere``), or inside ``scope`` blocks."""
+    """A line matching ``pattern``: at top level, anywhere (``anywhere``), or inside ``scope`` blocks.
+
+    ``where``: only scope blocks that also hold a line matching each of these count.
+    """
 
     pattern: str
     scope: tuple[str, ...] = ()
     anywhere: bool = False
+    where: tuple[str, ...] = ()
 
 
 class PresentCheck(_Frozen):
@@ -179,7 +183,7 @@ def _patterns_of(check: PresentCheck | AbsentCheck | EachBlockCheck) -> list[str
         for req in check.require:
             out += [*req.any_of, *req.unless_global]
         return out
-    return [p for m in check.any_of for p in (m.pattern, *m.scope)]
+    return [p for m in check.any_of for p in (m.pattern, *m.scope, *m.where)]
 
 
 @functools.cache
@@ -221,7 +225,7 @@ class _Indexed:
         while stack:
             node, parent = stack.pop()
             flat.append((node, parent))
-            if node.children:
+            if node.children and not node.verbatim:  # a banner's text is not configuration
                 path = f"{parent} > {node.key}" if parent else node.key
                 paths[id(node)] = path
                 stack.extend((child, path) for child in reversed(node.children))
@@ -241,7 +245,12 @@ class _Indexed:
     def candidates(self, match: LineMatch) -> tuple[list[tuple[ConfigNode, str]], bool]:
         """Lines a LineMatch looks at, and whether its scope exists."""
         if match.scope:
-            blocks = self.blocks(match.scope)
+            where = [_rx(p) for p in match.where]
+            blocks = [
+                b
+                for b in self.blocks(match.scope)
+                if all(any(w.search(d.key) for d in b.descendants()) for w in where)
+            ]
             return [(node, self.path(block)) for block in blocks for node in block.descendants()], bool(
                 blocks
             )
@@ -452,10 +461,14 @@ def review(platform: Platform, text: str, *, overrides: Mapping[str, Any] | None
 
     ``text`` may be raw or already normalised/masked (both steps are idempotent). ``overrides``:
     ``{"disabled": ["NET-IOS-08"], "params": {"NET-FGT-03": {"max_admintimeout": 10}}}``; unknown
-    rule IDs or parameters raise NetworkConfigError. A disabled rule yields no finding.
+    rule IDs or parameters raise NetworkConfigError. A disabled rule yields no finding. Evidence
+    line numbers are those of ``text`` as given (lines dropped by normalising still count).
     """
-    safe = mask(platform, normalise(platform, text))
-    return review_tree(platform, parse(platform, safe), overrides=overrides)
+    normal, numbers = normalise_with_lines(platform, text)
+    safe, origin = mask_with_lines(platform, normal)
+    # evidence names the line of ``text`` as given, not of the normalised text
+    linenos = [numbers[i] if i < len(numbers) else len(numbers) + 1 for i in origin]
+    return review_tree(platform, parse(platform, safe, linenos=linenos), overrides=overrides)
 
 
 def evidence_summary(evidence: Mapping[str, Any], limit: int = 3) -> str:

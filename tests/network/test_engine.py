@@ -20,6 +20,7 @@ from runner.network import (
     Platform,
     detect_platform,
     mask,
+    mask_with_lines,
     normalise,
     parse,
     read_config,
@@ -37,9 +38,7 @@ needs_corpus = pytest.mark.corpus  # the corpus must be there: test_corpus_is_pr
 
 
 def test_corpus_is_present() -> None:
-    assert CORPUS_FILES, (
-        f"corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
-    )
+    assert CORPUS_FILES, f"corpus not found at {CORPUS}: tests/data/corpus is part of the repository"
 
 
 CASES = yaml.safe_load((DATA / "cases.yml").read_text())
@@ -98,8 +97,23 @@ def test_corpus_file_detected_reviewed_and_round_trips(path: Path, corpus: dict[
     assert parse(platform, masked).text() == masked
     findings = review(platform, masked)
     assert [f.control for f in findings] == EXPECTED_IDS[platform]
+    assert_evidence_names_input_lines(platform, masked, findings)
     if len(normal) < 100_000:  # raw in, same judgement (the two synthetic stress files: once is enough)
-        assert review(platform, read_config(path)) == findings
+        raw = read_config(path)
+        raw_findings = review(platform, raw)
+        assert [(f.control, f.status) for f in raw_findings] == [(f.control, f.status) for f in findings]
+        assert_evidence_names_input_lines(platform, raw, raw_findings)
+
+
+def assert_evidence_names_input_lines(platform: Platform, text: str, findings: list[Any]) -> None:
+    """Every evidence line number is the line of ``text`` as given that holds the evidence text."""
+    masked, origin = mask_with_lines(platform, text.replace("\r\n", "\n"))
+    by_input_line = {n + 1: line.strip() for n, line in zip(origin, masked.split("\n"), strict=True)}
+    for finding in findings:
+        ev = finding.evidence
+        for item in (*ev.get("problems", ()), *ev.get("matched", ())):
+            if "text" in item:
+                assert by_input_line[item["line"]] == item["text"], (finding.control, item)
 
 
 @needs_corpus
