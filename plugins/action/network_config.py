@@ -60,24 +60,47 @@ class ActionModule(ActionBase):
         role = self._task._role.get_name(include_role_fqcn=False) if self._task._role else "network_config"
         controls = [c for c in all_controls() if c.control.startswith(CONTROL_PREFIX[platform])]
 
-        target = FetchTarget(
-            name=device,
-            platform=platform,
-            host=str(self._var(task_vars, ("ansible_host",)) or device),
-            port=int(self._var(task_vars, ("ansible_port", "ansible_ssh_port")) or 22),
-            username=str(self._var(task_vars, USER_VARS) or ""),
-            password=str(self._var(task_vars, PASSWORD_VARS) or ""),
-            secret=str(self._var(task_vars, SECRET_VARS) or ""),
-            conn_timeout=float(args["conn_timeout"]),
-            read_timeout=float(args["read_timeout"]),
-            known_hosts=Path(args["known_hosts"]) if args["known_hosts"] else None,
-        )
-        snapshot: dict[str, Any] = {}
-        try:
-            raw = fetch_config(target)
-        except FetchError as exc:
-            findings = _not_checked(controls, f"fetch failed: {exc.reason.value}", {"detail": exc.detail})
+        if _truthy(self._var(task_vars, ("network_config_simulated",))):
+            # a demo device: the platform's recorded device, served on a free loopback port for this
+            # fetch only, with one-time credentials and host key (runner/network/simulator.py)
+            from runner.network.simulator import serve
+
+            with serve(device, platform.value) as served:
+                target = FetchTarget(
+                    name=device,
+                    platform=platform,
+                    host=served.sim.host,
+                    port=served.sim.port,
+                    username=served.username,
+                    password=served.password,
+                    secret=served.enable_secret,
+                    conn_timeout=float(args["conn_timeout"]),
+                    read_timeout=float(args["read_timeout"]),
+                    known_hosts=served.known_hosts,
+                )
+                fetched = _fetch(target)
         else:
+            target = FetchTarget(
+                name=device,
+                platform=platform,
+                host=str(self._var(task_vars, ("ansible_host",)) or device),
+                port=int(self._var(task_vars, ("ansible_port", "ansible_ssh_port")) or 22),
+                username=str(self._var(task_vars, USER_VARS) or ""),
+                password=str(self._var(task_vars, PASSWORD_VARS) or ""),
+                secret=str(self._var(task_vars, SECRET_VARS) or ""),
+                conn_timeout=float(args["conn_timeout"]),
+                read_timeout=float(args["read_timeout"]),
+                known_hosts=Path(args["known_hosts"]) if args["known_hosts"] else None,
+            )
+            fetched = _fetch(target)
+        snapshot: dict[str, Any] = {}
+        if isinstance(fetched, FetchError):
+            findings = _not_checked(
+                controls, f"fetch failed: {fetched.reason.value}", {"detail": fetched.detail}
+            )
+        else:
+            raw = fetched
+            del fetched
             snapshot = self._store(args, client, device, platform, raw, run_id)
             try:
                 findings = review(platform, raw, overrides=args["thresholds"] or {})
@@ -134,6 +157,19 @@ class ActionModule(ActionBase):
             "stored": outcome.stored,
             "encrypted": outcome.encrypted,
         }
+
+
+def _fetch(target: FetchTarget) -> str | FetchError:
+    try:
+        return fetch_config(target)
+    except FetchError as exc:
+        return exc
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
 
 
 def _not_checked(controls: list[Control], reason: str, extra: dict[str, Any]) -> list[Finding]:

@@ -17,6 +17,9 @@ description:
     C(network_config_password) or C(ansible_password), C(network_config_enable_secret) or
     C(ansible_become_password)), never from arguments, so they never appear in task arguments or results.
   - SSH host keys are always checked against O(known_hosts) (or the controller user's C(~/.ssh/known_hosts)).
+  - A host with C(network_config_simulated=true) (the demo client's devices) is not reached over the network:
+    the platform's recorded device is served by C(runner/network/simulator.py) on a free 127.0.0.1 port for
+    this fetch only, with one-time credentials and host key; the host's address and credentials are unused.
   - When the fetch fails (authentication failed, timeout, connection refused or dropped, unexpected prompt or
     output) the task still succeeds and returns one C(not_checked) result per control of the platform, with
     the reason in the evidence. Controls of the other platforms are returned C(not_checked) as outside scope.

@@ -1,4 +1,4 @@
-"""Network configuration commands: ``maint config show``, ``maint drift``, ``maint simulators``."""
+"""Network configuration commands: ``maint config show|list``, ``maint drift``, ``maint simulators``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Annotated
 import typer
 
 from runner import paths
-from runner.cli import app, fail, open_ledger, out, user_errors
+from runner.cli import app, dump, fail, open_ledger, out, user_errors
+from runner.inventory import UnknownClientError, list_clients
+from runner.ledger import Ledger
 from runner.network import drift as drift_mod
 from runner.network import simulator
-from runner.network.snapshots import SnapshotError, decrypt_raw, find
+from runner.network.snapshots import Snapshot, SnapshotError, decrypt_raw, find, history
 
 config_app = typer.Typer(help="Network configuration snapshots.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -29,18 +31,108 @@ def config_show(
         ),
     ] = False,
     snapshot: Annotated[
-        int | None, typer.Option("--snapshot", help="Snapshot id (default: the latest).")
+        int | None,
+        typer.Option("--snapshot", help="Snapshot id (default: the latest; see maint config list)."),
     ] = None,
 ) -> None:
-    """Print a device's latest configuration snapshot: masked, or with --raw decrypted."""
+    """Print a device's latest configuration snapshot: masked, or with --raw decrypted.
+
+    A header (device, snapshot id, time, run) goes to stderr, so stdout is the configuration alone.
+    """
     ledger = open_ledger()
+    require_client(ledger, client)
     with user_errors():
         try:
             snap = find(ledger, client, device, snapshot)
-            text = decrypt_raw(snap) if raw else snap.masked_text
+            text = decrypt_raw(snap) if raw else snap.shown_text
         except SnapshotError as exc:
             fail(str(exc))
+    typer.echo(header(snap, raw=raw), err=True)
     typer.echo(text, nl=not text.endswith("\n"))
+
+
+def _taken(snap: Snapshot) -> str:
+    return snap.taken_at[:19].replace("T", " ") + " UTC"
+
+
+def header(snap: Snapshot, *, raw: bool) -> str:
+    text = (
+        "raw (restorable, holds secrets)"
+        if raw
+        else "masked (secrets replaced; --raw for the restorable text)"
+    )
+    return "\n".join(
+        (
+            f"client:   {snap.client}",
+            f"device:   {snap.device} ({snap.platform})",
+            f"snapshot: {snap.id} (sha256 {snap.content_hash[:12]}, {snap.line_count} lines)",
+            f"taken:    {_taken(snap)}",
+            f"run:      {snap.run_id or '(none)'}",
+            f"text:     {text}",
+        )
+    )
+
+
+@config_app.command("list")
+def config_list(
+    client: Annotated[str, typer.Argument(help="Client name.")],
+    device: Annotated[str | None, typer.Argument(help="Only this device (inventory host name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the snapshots as JSON.")] = False,
+) -> None:
+    """List a client's configuration snapshots (or a device's), newest first: id, device, time, run, hash."""
+    ledger = open_ledger()
+    require_client(ledger, client)
+    with user_errors():
+        found = list(reversed(history(ledger, client, device)))
+    if as_json:
+        dump(
+            [
+                {
+                    "id": s.id,
+                    "device": s.device,
+                    "platform": s.platform,
+                    "taken_at": s.taken_at,
+                    "run_id": s.run_id,
+                    "hash": s.content_hash,
+                    "lines": s.line_count,
+                    "raw_stored": s.has_raw,
+                }
+                for s in found
+            ]
+        )
+        return
+    if not found:
+        out.print(f"no snapshot for client {client}{f' device {device}' if device else ''} yet")
+        return
+    from rich.table import Table
+
+    table = Table(title=f"configuration snapshots: {client}{f' / {device}' if device else ''}")
+    for col in ("id", "device", "platform", "taken (UTC)", "run", "hash", "lines", "raw"):
+        table.add_column(col, overflow="fold")
+    for s in found:
+        table.add_row(
+            str(s.id),
+            s.device,
+            s.platform,
+            s.taken_at[:19].replace("T", " "),
+            s.run_id or "",
+            s.content_hash[:12],
+            str(s.line_count),
+            "encrypted" if s.has_raw else "no",
+        )
+    out.print(table)
+
+
+def require_client(ledger: Ledger, client: str) -> None:
+    """A client is known when it has an inventory or rows in the ledger (a removed client's history
+    stays readable); otherwise one line and exit 2."""
+    known = list_clients()
+    if client in known:
+        return
+    with user_errors():
+        in_ledger = client in ledger.clients()
+    if not in_ledger:
+        fail(f"{UnknownClientError(client, paths.inventories_dir(), known)}, nor in the ledger")
 
 
 @app.command("drift")
@@ -57,6 +149,7 @@ def drift(
     if fmt not in drift_mod.RENDERERS:
         fail(f"--format {fmt!r}: choose one of {', '.join(drift_mod.RENDERERS)}")
     ledger = open_ledger()
+    require_client(ledger, client)
     with user_errors():
         try:
             report = drift_mod.drift(ledger, client, device=device, since=since)
@@ -78,7 +171,9 @@ def simulators(
         typer.Option("--config", help="Configuration file to serve, one per --platform, in the same order."),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="First port (0: ephemeral ports).")] = 0,
-    fault: Annotated[str, typer.Option("--fault", help="none, auth, stall, drop or garbage.")] = "none",
+    fault: Annotated[
+        str, typer.Option("--fault", help=f"{', '.join(f.value for f in simulator.Fault)}.")
+    ] = "none",
     known_hosts: Annotated[
         Path | None, typer.Option("--known-hosts", help="Write the simulators' host keys to this file.")
     ] = None,

@@ -112,16 +112,17 @@ def compare(device: str, old: Snapshot | None, new: Snapshot | None) -> DeviceDr
     platform = either.platform
     if old is None:
         assert new is not None
-        lines, added, removed = diff_texts("", new.masked_text, "/dev/null", _label(device, new))
+        lines, added, removed = diff_texts("", new.shown_text, "/dev/null", _label(device, new))
         return DeviceDrift(device, platform, Change.ADDED, None, new, lines, added, removed)
     if new is None:
-        lines, added, removed = diff_texts(old.masked_text, "", _label(device, old), "/dev/null")
+        lines, added, removed = diff_texts(old.shown_text, "", _label(device, old), "/dev/null")
         return DeviceDrift(device, platform, Change.REMOVED, old, None, lines, added, removed)
     if old.content_hash == new.content_hash:
         return DeviceDrift(device, platform, Change.UNCHANGED, old, new)
-    lines, added, removed = diff_texts(
-        old.masked_text, new.masked_text, _label(device, old), _label(device, new)
-    )
+    old_text, new_text = old.shown_text, new.shown_text
+    if old_text == new_text:  # they differed only in what an older masker had left unmasked
+        return DeviceDrift(device, platform, Change.UNCHANGED, old, new)
+    lines, added, removed = diff_texts(old_text, new_text, _label(device, old), _label(device, new))
     return DeviceDrift(device, platform, Change.CHANGED, old, new, lines, added, removed)
 
 

@@ -4,24 +4,36 @@
 is one of :class:`FetchFailure` (auth failed, timeout, refused, dropped, unexpected prompt/output).
 The raw text holds secrets: callers keep it out of task results, logs and artifacts (see
 ``plugins/action/network_config.py``). Credentials never appear in an error message.
+
+Giving up (:class:`_Guard`): every channel read goes through a guard, so a fetch never waits longer than
+its read timeout in any phase. The login conversation (prompt, paging off, enable) gets one read timeout
+in total however many reads the platform's driver makes; the configuration command gets one read
+timeout; the logout after a good fetch gets a few seconds. After a failure the session is closed without
+a logout: a dead channel is never waited on again. A channel that closes is noticed at once (``connection
+dropped``), not after the read timeout. When no prompt came back in time the reason says what the device
+did: still sending bytes until the end (noise, a wrong console line) is ``unexpected output``; silent at
+the end (stalled, or half-way through the configuration) is ``timeout``.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import paramiko  # type: ignore[import-untyped]
-from netmiko import ConnectHandler
+from netmiko.base_connection import BaseConnection
 from netmiko.exceptions import (
     NetmikoAuthenticationException,
     NetmikoTimeoutException,
     ReadException,
     ReadTimeout,
 )
+from netmiko.ssh_dispatcher import CLASS_MAPPER
 from paramiko.ssh_exception import NoValidConnectionsError  # type: ignore[import-untyped]
 
 from runner.network.platforms import NetworkConfigError, Platform, detect_platform
@@ -113,7 +125,6 @@ def _params(target: FetchTarget) -> dict[str, object]:
         "conn_timeout": target.conn_timeout,
         "auth_timeout": target.conn_timeout,
         "banner_timeout": target.conn_timeout,
-        "read_timeout_override": target.read_timeout,
         "allow_agent": False,
         "use_keys": False,
         "ssh_strict": True,  # an unknown or changed host key is refused, never added silently
@@ -144,13 +155,17 @@ def _refused(chain: list[BaseException]) -> bool:
     return False
 
 
-def _classify(target: FetchTarget, exc: BaseException, *, logged_in: bool) -> FetchError:
-    """Map netmiko / paramiko / socket errors to a reason; the detail never holds a credential."""
+def _scrub(target: FetchTarget, exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     for secret in (target.password, target.secret):
         if len(secret) >= 4:
             text = text.replace(secret, "********")
-    text = " ".join(text.split())[:300]
+    return " ".join(text.split())[:300]
+
+
+def _classify(target: FetchTarget, exc: BaseException, guard: _Guard) -> FetchError:
+    """Map netmiko / paramiko / socket errors to a reason; the detail never holds a credential."""
+    text = _scrub(target, exc)
     chain = _chain(exc)
     if any(isinstance(e, NetmikoAuthenticationException | paramiko.AuthenticationException) for e in chain):
         return AuthFailed(target, text)
@@ -158,14 +173,21 @@ def _classify(target: FetchTarget, exc: BaseException, *, logged_in: bool) -> Fe
         return Refused(target, text)
     if any(isinstance(e, paramiko.BadHostKeyException) for e in chain) or "known_hosts" in text:
         return HostKeyRejected(target, text)
+    if guard.closed or any(isinstance(e, _ChannelClosed) for e in chain):
+        return Dropped(target, guard.describe() or text)
     if any(isinstance(e, EOFError | ConnectionResetError | BrokenPipeError) for e in chain):
         return Dropped(target, text)
     if any(isinstance(e, OSError) and "closed" in str(e).lower() for e in chain):
         return Dropped(target, text)
-    if any(isinstance(e, ReadTimeout | ReadException | ValueError) for e in chain):
-        # no recognisable prompt during login is a prompt problem; a command that never ends is a timeout
-        return FetchTimeout(target, text) if logged_in else UnexpectedPrompt(target, text)
-    if any(isinstance(e, NetmikoTimeoutException | socket.timeout | TimeoutError) for e in chain):
+    if any(isinstance(e, _GaveUp | ReadTimeout | NetmikoTimeoutException) for e in chain):
+        # no prompt came back in time: a device still sending at the end talks nonsense, a quiet one stalled
+        if guard.talking():
+            return UnexpectedOutput(target, f"{guard.describe()}; {text}")
+        return FetchTimeout(target, f"{guard.describe()}; {text}")
+    if any(isinstance(e, ReadException | ValueError) for e in chain):
+        # a prompt came back, but not one the platform's driver accepts (e.g. enable refused)
+        return UnexpectedPrompt(target, text)
+    if any(isinstance(e, socket.timeout | TimeoutError) for e in chain):
         return FetchTimeout(target, text)
     return UnexpectedOutput(target, text)
 
@@ -176,6 +198,160 @@ def _quiet_netmiko() -> None:
     netmiko_log = logging.getLogger("netmiko")
     if netmiko_log.getEffectiveLevel() < logging.INFO:
         netmiko_log.setLevel(logging.INFO)
+    # paramiko logs a device hanging up right after the logout as an ERROR ("Socket exception:
+    # Connection reset by peer"); the fetch reports every failure itself, with its reason
+    paramiko_log = logging.getLogger("paramiko.transport")
+    if paramiko_log.level == logging.NOTSET:
+        paramiko_log.setLevel(logging.CRITICAL)
+
+
+#: seconds the logout after a good fetch may take before the session is simply closed
+LOGOUT_S = 3.0
+
+
+class _GaveUp(Exception):
+    """The phase's time is up: raised from the next channel read or write."""
+
+
+class _ChannelClosed(Exception):
+    """The device closed the channel (or the connection) while we were reading."""
+
+
+class _Guard:
+    """Deadlines, liveness and what the device said, for one fetch (see the module docstring).
+
+    netmiko's drivers read in loops, each with its own timeout; the guard sits in every read and write,
+    so it bounds the sum, notices a closed channel and, once the fetch has failed, makes every further
+    read or write fail at once (so netmiko's clean-up cannot wait on the dead channel).
+    """
+
+    def __init__(self, read_timeout: float) -> None:
+        self.read_timeout = read_timeout
+        self.conn: BaseConnection | None = None
+        self.phase = "login"
+        self.deadline: float | None = None  # set by the first read (the session is open by then)
+        self.abandoned = False
+        self.closed = False
+        self.received = 0
+        self.last_data: float | None = None
+
+    def start(self, phase: str, seconds: float) -> None:
+        self.phase = phase
+        self.deadline = time.monotonic() + seconds
+
+    def before_io(self) -> None:
+        if self.abandoned:
+            raise _GaveUp(f"{self.phase}: the session was given up")
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.read_timeout
+        elif now >= self.deadline:
+            self.abandoned = True
+            raise _GaveUp(f"{self.phase}: no prompt within the read timeout ({self.read_timeout:g}s)")
+
+    def data(self, count: int) -> None:
+        if count:
+            self.received += count
+            self.last_data = time.monotonic()
+
+    def talking(self) -> bool:
+        """The device was still sending when we gave up (bytes in the last part of the wait)."""
+        if self.last_data is None:
+            return False
+        quiet = max(0.5, min(2.0, self.read_timeout / 3))
+        return time.monotonic() - self.last_data < quiet
+
+    def describe(self) -> str:
+        if self.closed:
+            return f"the device closed the connection during {self.phase} ({self.received} bytes received)"
+        state = "still sending" if self.talking() else "silent"
+        return f"{self.phase}: {self.received} bytes received, device {state} at the end"
+
+    def close(self) -> None:
+        """Close the session: a logout (bounded) after a good fetch, a plain close otherwise."""
+        conn = self.conn
+        if conn is None:
+            return
+        self.conn = None
+        if not self.abandoned and _alive(conn):
+            self.start("logout", LOGOUT_S)
+            try:
+                conn.disconnect()
+            except Exception as exc:  # a failed logout does not undo a good fetch
+                log.debug("disconnect: %s", type(exc).__name__)
+        self.abandoned = True
+        for name in ("remote_conn", "remote_conn_pre"):
+            remote = getattr(conn, name, None)
+            if remote is not None:
+                try:
+                    remote.close()
+                except Exception as exc:
+                    log.debug("close %s: %s", name, type(exc).__name__)
+
+
+def _open_channel(conn: BaseConnection) -> bool:
+    remote = conn.remote_conn
+    if not isinstance(remote, paramiko.Channel):
+        return remote is not None
+    transport = remote.get_transport()
+    return not (remote.closed or remote.eof_received or transport is None or not transport.is_active())
+
+
+_GUARDED: dict[type[BaseConnection], type[BaseConnection]] = {}
+
+
+def _guarded(base: type[BaseConnection]) -> type[BaseConnection]:
+    """``base`` (the platform's netmiko driver) with every read and write going through a guard."""
+    if base in _GUARDED:
+        return _GUARDED[base]
+
+    class Guarded(base):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: object, maint_guard: _Guard, **kwargs: object) -> None:
+            self._maint_guard = maint_guard
+            maint_guard.conn = self
+            super().__init__(*args, **kwargs)
+
+        def read_channel(self) -> str:
+            guard: _Guard = self._maint_guard
+            guard.before_io()
+            buffered = self._read_buffer
+            data: str = super().read_channel()
+            fresh = len(data) - len(buffered) if data.startswith(buffered) else len(data)
+            if fresh > 0:
+                guard.data(fresh)
+            elif not data and not _open_channel(self):
+                remote = self.remote_conn
+                if not (isinstance(remote, paramiko.Channel) and remote.recv_ready()):
+                    guard.closed = guard.abandoned = True
+                    raise _ChannelClosed(f"the device closed the channel during {guard.phase}")
+            return data
+
+        def write_channel(self, out_data: str) -> None:
+            guard: _Guard = self._maint_guard
+            guard.before_io()
+            super().write_channel(out_data)
+
+        def session_preparation(self) -> None:
+            try:
+                super().session_preparation()
+            except BaseException:
+                self._maint_guard.abandoned = True  # netmiko's clean-up must not talk to it again
+                raise
+
+        def cleanup(self, *args: object, **kwargs: object) -> None:
+            if self._maint_guard.abandoned:
+                return  # no logout on a session that failed: it would wait on a dead channel
+            super().cleanup(*args, **kwargs)
+
+    Guarded.__name__ = Guarded.__qualname__ = f"Guarded{base.__name__}"
+    _GUARDED[base] = Guarded
+    return Guarded
+
+
+def _connect(target: FetchTarget, guard: _Guard) -> BaseConnection:
+    cls = _guarded(CLASS_MAPPER[target.platform.netmiko_device_type])
+    connection: Any = cls
+    return connection(maint_guard=guard, **_params(target))  # type: ignore[no-any-return]
 
 
 def fetch_config(target: FetchTarget) -> str:
@@ -183,48 +359,41 @@ def fetch_config(target: FetchTarget) -> str:
     _quiet_netmiko()
     command = CONFIG_COMMANDS[target.platform]
     log.info("fetching %s from %s (%s:%s)", command, target.name, target.host, target.port)
-    conn = None
-    logged_in = False
+    guard = _Guard(target.read_timeout)
     try:
-        conn = ConnectHandler(**_params(target))
-        logged_in = True
+        conn = _connect(target, guard)
         if target.platform is Platform.CISCO_IOS and not conn.check_enable_mode():
             conn.enable()
+        # netmiko gives up at read_timeout itself; the guard is the backstop for its post-processing
+        guard.start("the configuration command", target.read_timeout + 1.0)
         raw = conn.send_command(command, read_timeout=target.read_timeout)
         if not isinstance(raw, str):
             raise UnexpectedOutput(target, f"{command} returned {type(raw).__name__}")
         if not _alive(conn):
             raise Dropped(target, f"the session closed during '{command}'")
     except FetchError:
+        guard.abandoned = True
         raise
     except Exception as exc:
-        dropped = conn is not None and not _alive(conn)
-        error = _classify(target, exc, logged_in=logged_in)
-        if dropped and error.reason in (FetchFailure.TIMEOUT, FetchFailure.UNEXPECTED_PROMPT):
+        guard.abandoned = True
+        error = _classify(target, exc, guard)
+        if error.reason in (FetchFailure.TIMEOUT, FetchFailure.UNEXPECTED_PROMPT) and _dead(guard):
             error = Dropped(target, error.detail)
         raise error from None
     finally:
-        if conn is not None:
-            _disconnect(conn)
+        guard.close()
     return _check(target, raw)
+
+
+def _dead(guard: _Guard) -> bool:
+    conn = guard.conn
+    return conn is not None and conn.remote_conn is not None and not _alive(conn)
 
 
 def _alive(conn: object) -> bool:
     remote = getattr(conn, "remote_conn", None)
     transport = remote.get_transport() if remote is not None else None
     return bool(transport is not None and transport.is_active())
-
-
-def _disconnect(conn: object) -> None:
-    try:
-        if _alive(conn):
-            conn.disconnect()  # type: ignore[attr-defined]
-        else:
-            remote = getattr(conn, "remote_conn_pre", None)
-            if remote is not None:
-                remote.close()
-    except Exception as exc:  # a failed logout does not undo a good fetch
-        log.debug("disconnect: %s", type(exc).__name__)
 
 
 def _check(target: FetchTarget, raw: str) -> str:

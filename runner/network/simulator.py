@@ -10,8 +10,10 @@ FortiOS re-encrypts its ``ENC`` secrets on every ``show``; the simulator does th
 ciphertext per request), which is what makes naive configuration diffs noisy.
 
 Fault modes (:class:`Fault`, settable while running): ``auth`` rejects every password, ``stall`` stops
-half-way through the configuration output, ``drop`` closes the connection half-way, ``garbage`` answers
-the login with noise and no prompt. The host key is a fresh Ed25519 key per simulator;
+half-way through the configuration output and then sends nothing, ``drop`` closes the connection
+half-way, ``garbage`` answers the login with endless noise and no prompt, ``noise`` logs in normally but
+answers the configuration command with endless noise and no prompt, ``silent`` sends its login banner
+and then nothing at all. The host key is a fresh Ed25519 key per simulator;
 :meth:`Simulator.known_hosts_line` gives the line a client's known_hosts file needs.
 """
 
@@ -20,12 +22,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import itertools
 import logging
 import os
 import random
 import re
 import secrets
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,9 +48,6 @@ SIM_DATA = Path(__file__).parent / "sim_data"
 LOOPBACK = "127.0.0.1"
 #: the simulators' credentials: demo-only values, never a real device's
 DEMO_USER = "maint-demo"
-#: environment variables through which `maint demo` hands the per-run device credentials to the inventory
-DEMO_PASSWORD_ENV = "MAINT_DEMO_DEVICE_PASSWORD"  # noqa: S105 - a variable name
-DEMO_ENABLE_ENV = "MAINT_DEMO_DEVICE_ENABLE"
 DEMO_PASSWORD = "demo-only-not-a-secret"  # noqa: S105  (the simulators' demo login)
 DEMO_ENABLE = "demo-enable-not-a-secret"
 PAGE_LINES = 24
@@ -54,6 +55,7 @@ PAGE_LINES = 24
 _SSH_LOG = f"{__name__}.ssh"
 logging.getLogger(_SSH_LOG).setLevel(logging.CRITICAL)
 _POLL_S = 0.2
+_NOISE_S = 0.1
 
 
 class Fault(StrEnum):
@@ -62,6 +64,8 @@ class Fault(StrEnum):
     STALL = "stall"
     DROP = "drop"
     GARBAGE = "garbage"
+    NOISE = "noise"
+    SILENT = "silent"
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,10 @@ class _Session:
         if self.sim.fault is Fault.GARBAGE:
             self.garbage()
             return
+        if self.sim.fault is Fault.SILENT:
+            self.send(banner.rstrip("\n") + "\n")
+            self.sim.stopping.wait()  # until the simulator stops
+            raise _Closed
         self.privileged = self.dialect.user_prompt is None
         if self.dialect.press_any_key:
             self.send(banner.rstrip("\n") + "\n\n" + _PROCURVE_COPYRIGHT + "Press any key to continue\n")
@@ -331,11 +339,14 @@ class _Session:
                 return
 
     def garbage(self) -> None:
+        """Noise that never contains a prompt character, a burst and then a line every 0.1 s, until the
+        client hangs up (what a console server on the wrong line or a confused device looks like)."""
         rng = random.Random()  # noqa: S311  (noise, not a secret)
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 !%&*()[]{}~;:,."
-        for _ in range(40):
+        for count in itertools.count():
             self.send("".join(rng.choice(alphabet) for _ in range(72)) + "\n")
-        self.sim.stopping.wait(30)
+            if count >= 40 and self.sim.stopping.wait(_NOISE_S):
+                raise _Closed
 
     def command(self, line: str) -> bool:
         """Answer one command line; False ends the session."""
@@ -406,6 +417,8 @@ class _Session:
             text = _reencrypt(text)
         text = _grep(text, pipe)
         fault = self.sim.fault
+        if fault is Fault.NOISE:
+            self.garbage()
         if fault in (Fault.STALL, Fault.DROP):
             lines = text.splitlines(keepends=True)
             self.send("".join(lines[: max(1, len(lines) // 2)]))
@@ -594,60 +607,41 @@ def write_known_hosts(path: Path, sims: Sequence[Simulator]) -> Path:
     return path
 
 
-DEMO_KNOWN_HOSTS_ENV = "MAINT_DEMO_KNOWN_HOSTS"
+@dataclass(frozen=True)
+class Served:
+    """A simulator serving one device for one fetch, and how to reach it (see :func:`serve`)."""
 
+    sim: Simulator
+    known_hosts: Path
 
-def inventory_devices(hosts_file: Path) -> list[tuple[str, DeviceProfile, int]]:
-    """The simulated devices an inventory names: hosts with ``network_config_platform`` and a loopback
-    ``ansible_port`` (the demo client's ``network`` group)."""
-    import yaml
+    @property
+    def username(self) -> str:
+        return self.sim.profile.username
 
-    data = yaml.safe_load(hosts_file.read_text(encoding="utf-8")) or {}
-    found: list[tuple[str, DeviceProfile, int]] = []
+    @property
+    def password(self) -> str:
+        return self.sim.profile.password
 
-    def walk(group: dict[str, object]) -> None:
-        hosts = group.get("hosts") or {}
-        if isinstance(hosts, dict):
-            for name, hostvars in hosts.items():
-                if isinstance(hostvars, dict) and hostvars.get("network_config_platform") in DIALECTS:
-                    port = int(hostvars.get("ansible_port", 0))
-                    found.append(
-                        (str(name), DeviceProfile.default(str(hostvars["network_config_platform"])), port)
-                    )
-        children = group.get("children") or {}
-        if isinstance(children, dict):
-            for child in children.values():
-                if isinstance(child, dict):
-                    walk(child)
-
-    walk(data.get("all") or {})
-    return found
+    @property
+    def enable_secret(self) -> str:
+        return self.sim.profile.enable_secret
 
 
 @contextlib.contextmanager
-def demo(hosts_file: Path, known_hosts: Path) -> Iterator[dict[str, Simulator]]:
-    """Serve the inventory's simulated devices while the block runs (``maint demo``).
+def serve(name: str, platform: str) -> Iterator[Served]:
+    """Serve the recorded ``platform`` device while the block runs: a free port on 127.0.0.1 (the OS
+    picks it, so two users or two runs never collide), fresh one-time credentials and host key, and a
+    private known_hosts file trusting exactly that key; everything is gone when the block ends.
 
-    Writes their host keys to ``known_hosts`` and points ``MAINT_DEMO_KNOWN_HOSTS`` at it (the demo
-    inventory reads it), restoring the environment afterwards.
+    This is how the demo client's devices exist (``network_config_simulated: true``): the
+    ``network_config`` action plugin calls it around its fetch, so ``maint run demo`` and
+    ``maint demo`` both reach them and nothing has to be started beforehand.
     """
-    # fresh credentials per demo, handed to the inventory through the environment (the demo
-    # inventory looks them up), so no password sits in the repository even for the demo
-    password, enable = secrets.token_urlsafe(18), secrets.token_urlsafe(18)
-    devices = [
-        (name, dataclasses.replace(profile, password=password, enable_secret=enable), port)
-        for name, profile, port in inventory_devices(hosts_file)
-    ]
-    env = {DEMO_KNOWN_HOSTS_ENV: str(known_hosts), DEMO_PASSWORD_ENV: password, DEMO_ENABLE_ENV: enable}
-    previous = {key: os.environ.get(key) for key in env}
-    with running(devices) as sims:
-        write_known_hosts(known_hosts, list(sims.values()))
-        os.environ.update(env)
-        try:
-            yield sims
-        finally:
-            for key, value in previous.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    profile = dataclasses.replace(
+        DeviceProfile.default(platform),
+        password=secrets.token_urlsafe(18),
+        enable_secret=secrets.token_urlsafe(18),
+    )
+    with tempfile.TemporaryDirectory(prefix="maint-sim-") as tmp, running([(name, profile, 0)]) as sims:
+        sim = sims[name]
+        yield Served(sim, write_known_hosts(Path(tmp) / "known_hosts", [sim]))

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 KEY_ENV = "MAINT_SNAPSHOT_KEY"
 KEY_FILE_ENV = "MAINT_SNAPSHOT_KEY_FILE"
 ENCRYPTION = "fernet"
+#: the largest id a row can have (a signed 64-bit integer in every database the ledger runs on)
+MAX_ID = 2**63 - 1
 
 config_snapshots = schema.register_chained(
     sa.Table(
@@ -78,6 +80,16 @@ class Snapshot:
     @property
     def has_raw(self) -> bool:
         return self.raw_encrypted is not None
+
+    @property
+    def shown_text(self) -> str:
+        """The masked text as it may be shown: masked again with today's masker, so a snapshot stored
+        before a masking gap was closed never prints the secret it kept (masking is idempotent)."""
+        try:
+            platform = Platform(self.platform)
+        except ValueError:
+            return self.masked_text
+        return mask(platform, self.masked_text)
 
 
 @dataclass(frozen=True)
@@ -242,6 +254,8 @@ def find(ledger: Ledger, client: str, device: str, snapshot_id: int | None = Non
     """The device's latest snapshot, or the one with ``snapshot_id``; SnapshotError when there is none."""
     if snapshot_id is None:
         found = latest(ledger, client, device)
+    elif not 0 < snapshot_id <= MAX_ID:
+        raise SnapshotError(f"--snapshot {snapshot_id}: a snapshot id is between 1 and {MAX_ID}")
     else:
         t = config_snapshots
         with ledger.engine.connect() as conn:
