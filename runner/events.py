@@ -16,12 +16,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner import evaluators
+from runner.ledger.models import RunStatus
 from runner.redact import redact
 from runner.results import CheckResult, Control, Domain, Finding, Severity, Status
 
 log = logging.getLogger(__name__)
 
 RESULTS_KEY = "maint_results"
+#: the reasons (``evidence.reason``) of rows standing for a host or device that was not reached, or whose
+#: role broke or never reported: rows made here, and a network device's fetch that failed
+LOST_REASONS = (
+    "host unreachable",
+    "task failed",
+    "fetch failed",
+    "run interrupted",
+    "the job could not run",
+    "no result recorded",
+    "the runner stopped",
+)
 
 
 @dataclass(frozen=True)
@@ -200,3 +212,44 @@ def status_counts(results: Iterable[CheckResult]) -> dict[str, int]:
     for result in results:
         counts[result.status.value] += 1
     return counts
+
+
+def _lost(row: CheckResult) -> bool:
+    reason = row.evidence.get("reason") if isinstance(row.evidence, dict) else None
+    return (
+        row.status in (Status.NOT_CHECKED, Status.ERROR)
+        and isinstance(reason, str)
+        and reason.startswith(LOST_REASONS)
+    )
+
+
+def run_outcome(
+    plan: Mapping[str, Sequence[str]], results: Iterable[CheckResult], *, interrupted: bool = False
+) -> tuple[RunStatus, list[str]]:
+    """The run's truthful outcome and the planned hosts not (fully) reached.
+
+    A planned (host, role) is done when the role reported for the host and none of its rows says
+    the host or device was lost (:data:`LOST_REASONS`). ``successful``: every one is done;
+    ``partial``: some are; ``failed``: none is; ``interrupted`` wins over all three.
+    """
+    rows: dict[tuple[str, str], list[CheckResult]] = {}
+    for row in results:
+        rows.setdefault((row.host, row.role), []).append(row)
+    done: set[tuple[str, str]] = set()
+    not_reached: set[str] = set()
+    for role, hosts in plan.items():
+        for host in hosts:
+            pair = rows.get((host, role), [])
+            if pair and not any(_lost(row) for row in pair):
+                done.add((host, role))
+            else:
+                not_reached.add(host)
+    if interrupted:
+        status = RunStatus.INTERRUPTED
+    elif not done:
+        status = RunStatus.FAILED
+    elif not_reached:
+        status = RunStatus.PARTIAL
+    else:
+        status = RunStatus.SUCCESSFUL
+    return status, sorted(not_reached)

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import queue
-import re
 import secrets
 import signal
 import sys
@@ -27,10 +26,14 @@ import ansible_runner
 from pydantic import BaseModel, ConfigDict, Field
 
 from runner import paths
-from runner.events import RunContext, from_event, missing_rows, status_counts
+from runner.credentials import Scrubber, known_credentials, secret_env_name
+from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
 from runner.inventory import Client, ClientSettings, Mode, load_client
+from runner.inventory.patterns import job_limit
 from runner.ledger import Ledger, RunRecord, RunStatus
 from runner.locks import ClientLock
+from runner.procs import JOB_MARK, stop_job
+from runner.redact import MASK
 from runner.results import CheckResult, Status
 
 log = logging.getLogger(__name__)
@@ -38,8 +41,15 @@ log = logging.getLogger(__name__)
 RUN_FILE = "maint-run.json"
 SITE_PLAYBOOK = "site.yml"
 ROLE_PLAYBOOK = "role.yml"
-#: environment variables whose values never reach ansible-runner's artifacts
-SECRET_ENV = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|VAULT)", re.IGNORECASE)
+#: environment variables whose values ansible-runner's ``command`` artifact keeps (paths and switches);
+#: every other value there is masked, whatever its name, besides the scrub of every known credential
+COMMAND_ENV_KEPT = frozenset(
+    {"PATH", "HOME", "LANG", "LANGUAGE", "PWD", "USER", "LOGNAME", "SHELL", "TERM", "TZ", "TMPDIR"}
+    | {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONUNBUFFERED", "MAINT_HOME", "MAINT_VAR", "MAINT_INVENTORIES"}
+    | {JOB_MARK, "AWX_ISOLATED_DATA_DIR", "RUNNER_OMIT_EVENTS", "RUNNER_ONLY_FAILED_EVENTS"}
+)
+#: seconds between two looks of ansible-runner at the cancel callback (its default is 5)
+CANCEL_POLL_S = 0.5
 
 
 class RunError(Exception):
@@ -73,6 +83,7 @@ class RunOutcome:
     results: list[CheckResult] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     settings: ClientSettings | None = None  # the client's settings the run was planned with
+    not_reached: list[str] = field(default_factory=list)  # planned hosts not (fully) reached
 
     @property
     def all_passed(self) -> bool:
@@ -135,40 +146,59 @@ def _write_private(path: Path, content: str) -> None:
 
 
 def _runner_env() -> dict[str, str]:
-    root = paths.project_root()
+    plugins = paths.plugins_dir()  # MAINT_HOME's own, else the installed package's (runner/paths.py)
     bindir = str(Path(sys.executable).parent)
     return {
-        "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
-        "ANSIBLE_ROLES_PATH": str(root / "roles"),
-        "ANSIBLE_ACTION_PLUGINS": str(root / "plugins" / "action"),
-        "ANSIBLE_LIBRARY": str(root / "plugins" / "modules"),
-        "ANSIBLE_FILTER_PLUGINS": str(root / "plugins" / "filter"),
+        "ANSIBLE_CONFIG": str(paths.ansible_cfg()),
+        "ANSIBLE_ROLES_PATH": str(paths.roles_dir()),
+        "ANSIBLE_ACTION_PLUGINS": str(plugins / "action"),
+        "ANSIBLE_LIBRARY": str(plugins / "modules"),
+        "ANSIBLE_FILTER_PLUGINS": str(plugins / "filter"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
 
-def scrub_artifacts(private_data_dir: Path) -> None:
-    """Remove secret-looking environment values from ansible-runner's ``command`` files."""
+def _kept_env(key: str, maint_env: Mapping[str, str]) -> bool:
+    return key in maint_env or key in COMMAND_ENV_KEPT or key.startswith(("ANSIBLE_", "LC_"))
+
+
+def scrub_artifacts(
+    private_data_dir: Path, scrubber: Scrubber, maint_env: Mapping[str, str] | None = None
+) -> None:
+    """Keep credentials out of a run's folder: every file scrubbed by value, the ``command`` env masked.
+
+    In ``artifacts/*/command`` only the values of :data:`COMMAND_ENV_KEPT`, ``ANSIBLE_*``, ``LC_*`` and
+    the variables maint itself set are kept (names that look secret are masked even there).
+    """
+    env_of_maint = maint_env or {}
     for command in private_data_dir.glob("artifacts/*/command"):
         try:
             data = json.loads(command.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        env = data.get("env")
+        env = data.get("env") if isinstance(data, dict) else None
         if isinstance(env, dict):
             for key in list(env):
-                if SECRET_ENV.search(key) and key not in ("ANSIBLE_VAULT_IDENTITY_LIST",):
-                    env[key] = "********"
+                if secret_env_name(key) or not _kept_env(key, env_of_maint):
+                    env[key] = MASK
             _write_private(command, json.dumps(data))
+    scrubber.tree(private_data_dir)
 
 
 class _Interrupt:
-    """SIGINT/SIGTERM ask the job to stop; what was recorded stays recorded."""
+    """SIGINT/SIGTERM ask the job to stop; what was recorded stays recorded.
 
-    def __init__(self) -> None:
+    The first look after the signal stops every process of the job (:func:`runner.procs.stop_job`:
+    ansible-playbook and each fork, which sit in sessions of their own) and waits for them, then
+    tells ansible-runner the job was cancelled.
+    """
+
+    def __init__(self, run_id: str = "") -> None:
+        self.run_id = run_id
         self.signal: int | None = None
+        self.stopped = False
         self._previous: dict[signal.Signals, Any] = {}
 
     @contextlib.contextmanager
@@ -188,6 +218,9 @@ class _Interrupt:
         self.signal = int(signum)
 
     def cancelled(self) -> bool:
+        if self.signal is not None and not self.stopped and self.run_id:
+            self.stopped = True
+            stop_job(self.run_id)
         return self.signal is not None
 
 
@@ -201,10 +234,13 @@ class _Recorder:
     the events and `maint ledger ingest` adds the missing rows.
     """
 
-    def __init__(self, ledger: Ledger, ctx: RunContext, observer: RunObserver) -> None:
+    def __init__(
+        self, ledger: Ledger, ctx: RunContext, observer: RunObserver, scrubber: Scrubber | None = None
+    ) -> None:
         self.ledger = ledger
         self.ctx = ctx
         self.observer = observer
+        self.scrubber = scrubber or Scrubber(())
         self.seen: dict[tuple[str, str], set[str]] = {}
         self.lost: dict[str, str] = {}
         self.results: list[CheckResult] = []
@@ -264,6 +300,8 @@ class _Recorder:
 
     def __call__(self, event: dict[str, Any]) -> bool:
         try:
+            # in place: ansible-runner writes the event's file from this very dict once we return
+            self.scrubber.data(event)
             outcome = from_event(self.ctx, event)
             if outcome.lost_host and outcome.lost_reason:
                 self.lost.setdefault(outcome.lost_host, outcome.lost_reason)
@@ -287,7 +325,7 @@ def execute(
     client, plan = plan_run(request, inventories)
     lock = ClientLock(client.name).acquire()
     try:
-        return _execute_locked(request, ledger, watch, client, plan)
+        return _execute_locked(request, ledger, watch, client, plan, lock)
     finally:
         lock.release()
 
@@ -298,8 +336,11 @@ def _execute_locked(
     observer: RunObserver,
     client: Client,
     plan: dict[str, list[str]],
+    lock: ClientLock | None = None,
 ) -> RunOutcome:
     run_id = new_run_id()
+    if lock is not None:
+        lock.note(run_id)
     pdd = paths.runs_dir() / run_id
     pdd.mkdir(mode=0o700)
     roles = list(plan)
@@ -315,7 +356,7 @@ def _execute_locked(
         limit=request.limit,
         ticket=request.ticket,
         reason=request.reason,
-        playbook=str(playbook.relative_to(paths.project_root())),
+        playbook=f"{playbook.parent.name}/{playbook.name}",  # playbooks/site.yml, wherever it lives
         artifact_dir=str(artifact_dir),
         trigger=request.trigger,
         requested_by=request.requested_by,
@@ -327,9 +368,10 @@ def _execute_locked(
             {"run": record.model_dump(mode="json"), "plan": plan, "inventory": str(client.path)}, indent=2
         ),
     )
-    ledger.start_run(record)
+    ledger.start_run(record, plan=plan)
     ctx = RunContext(run_id=run_id, client=client.name, ticket=request.ticket, plan=plan)
-    recorder = _Recorder(ledger, ctx, observer)
+    scrubber = Scrubber(known_credentials(client.path))
+    recorder = _Recorder(ledger, ctx, observer, scrubber)
     observer.started(run_id, client.name, hosts)
 
     extravars: dict[str, Any] = {
@@ -347,9 +389,11 @@ def _execute_locked(
     if vault_file:
         cmdline += ["--vault-password-file", str(Path(vault_file).expanduser().resolve())]
 
-    interrupt = _Interrupt()
+    interrupt = _Interrupt(run_id)
     status = RunStatus.ERROR
     rc: int | None = None
+    envvars = {**_runner_env(), JOB_MARK: run_id}
+    not_reached: list[str] = []
     try:
         with interrupt.installed():
             result = ansible_runner.run(
@@ -357,9 +401,12 @@ def _execute_locked(
                 ident=run_id,
                 project_dir=str(paths.project_root()),
                 playbook=str(playbook),
-                inventory=str(client.path),
+                # the hosts file only: an executable or other file in the client folder is never run as
+                # an inventory script (group_vars/ and host_vars/ beside it are still read)
+                inventory=str(client.hosts_file),
+                limit=job_limit(request.limit),  # Ansible applies the limit the plan was made with
                 extravars=extravars,
-                envvars=_runner_env(),
+                envvars=envvars,
                 cmdline=" ".join(cmdline) or None,
                 event_handler=recorder,
                 cancel_callback=interrupt.cancelled,
@@ -367,6 +414,7 @@ def _execute_locked(
                 suppress_env_files=True,
                 rotate_artifacts=0,
                 timeout=None,
+                settings={"pexpect_timeout": CANCEL_POLL_S},
             )
         rc = result.rc
         status = {
@@ -378,8 +426,10 @@ def _execute_locked(
         if interrupt.cancelled():
             status = RunStatus.INTERRUPTED
     finally:
+        # nothing of the job may outlive the run: the client's lock is released once this returns
+        stop_job(run_id)
         recorder.close()
-        scrub_artifacts(pdd)
+        scrub_artifacts(pdd, scrubber, envvars)
         if status is RunStatus.INTERRUPTED:
             default_reason = "run interrupted before this check ran"
         elif status is RunStatus.ERROR:
@@ -388,7 +438,15 @@ def _execute_locked(
             default_reason = "no result recorded for this check (the play ended early for this host)"
         recorder.add(missing_rows(ctx, recorder.seen, recorder.lost, default_reason))
         counts = status_counts(recorder.results)
-        summary: dict[str, Any] = {**counts, "hosts": len(hosts), "rc": rc}
+        ansible_status = status
+        status, not_reached = run_outcome(plan, recorder.results, interrupted=status is RunStatus.INTERRUPTED)
+        summary: dict[str, Any] = {
+            **counts,
+            "hosts": len(hosts),
+            "rc": rc,
+            "ansible_status": ansible_status.value,
+            "not_reached": not_reached,
+        }
         if recorder.error is not None:
             summary["recording_error"] = str(recorder.error)
             status = RunStatus.ERROR
@@ -404,6 +462,7 @@ def _execute_locked(
         results=recorder.results,
         hosts=hosts,
         settings=client.settings,
+        not_reached=not_reached,
     )
     observer.finished(outcome)
     return outcome

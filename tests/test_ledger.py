@@ -539,7 +539,9 @@ def test_two_processes_append_to_one_client(backend: str, db: Path, request: pyt
 def pg_url() -> Iterator[str]:
     admin = os.environ.get("MAINT_TEST_PG_URL")
     if not admin:
-        pytest.skip("!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!")
+        pytest.skip(
+            "!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!"
+        )
     name = f"ledger_test_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -582,3 +584,35 @@ def test_hashes_are_reproducible_across_sqlite_and_postgresql(filled: Ledger, pg
             report.model_dump() for report in filled.verify()
         ]
         assert only_report(target).ok
+
+
+def test_a_run_started_with_its_plan_keeps_it_in_the_chain(ledger: Ledger, db: Path) -> None:
+    # a run recorded the old way (no plan) next to one with its plan: both chains verify
+    ledger.start_run(make_run("old-run"))
+    ledger.record(batch("old-run"))
+    ledger.finish_run("old-run", RunStatus.FAILED)
+    plan = {"health": ["pc02", "pc01"], "patching": ["pc01"]}
+    ledger.start_run(make_run("new-run", started_at=T0 + timedelta(hours=1)), plan=plan)
+    ledger.start_run(make_run("new-run", started_at=T0 + timedelta(hours=1)), plan=plan)  # no-op again
+
+    assert ledger.run_plan("new-run") == {"health": ["pc01", "pc02"], "patching": ["pc01"]}
+    assert ledger.run_plan("old-run") is None
+    new = ledger.run("new-run")
+    assert new is not None and new.status is RunStatus.RUNNING and new.finished_at is None
+    assert [r.run_id for r in ledger.unfinished_runs()] == ["new-run"]
+    assert ledger.first_finish("new-run") is None
+    assert ledger.first_finish("old-run") is not None
+
+    ledger.finish_run("new-run", RunStatus.PARTIAL, {"hosts": 2, "not_reached": ["pc02"]})
+    ledger.finish_run("new-run", RunStatus.SUCCESSFUL)  # a later event does not move the span's end
+    finished = ledger.run("new-run")
+    assert finished is not None and finished.status is RunStatus.SUCCESSFUL
+    first = ledger.first_finish("new-run")
+    assert first is not None and finished.finished_at is not None and first <= finished.finished_at
+    assert ledger.unfinished_runs() == []
+    assert ledger.run_plan("new-run") == {"health": ["pc01", "pc02"], "patching": ["pc01"]}
+    (report,) = ledger.verify("acme")
+    assert report.ok, report.first_bad
+    with sqlite3.connect(db) as con:
+        statuses = [row[0] for row in con.execute("select status from run_events order by seq")]
+    assert statuses == ["failed", "running", "partial", "successful"]

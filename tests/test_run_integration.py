@@ -89,7 +89,8 @@ def test_unreachable_host_yields_not_checked_while_others_complete(make_client: 
     assert all("unreachable" in r.evidence["reason"] for r in dead_rows)
     assert {r.control for r in live_rows} == CONTROLS
     assert not any(r.status is Status.NOT_CHECKED and "unreachable" in str(r.evidence) for r in live_rows)
-    assert outcome.status is RunStatus.FAILED  # ansible reports the unreachable host
+    assert outcome.status is RunStatus.PARTIAL  # one host reached, one not
+    assert outcome.not_reached == ["dead-host"]
     result = CliRunner().invoke(app, ["status", "acme", "--host", "dead-host"], catch_exceptions=False)
     assert result.exit_code == 1
 
@@ -226,3 +227,19 @@ def test_no_secret_reaches_ledger_or_artifacts(
             data = path.read_bytes()
             assert canary_var.encode() not in data, path
             assert canary_env.encode() not in data, path
+
+
+def test_executable_in_client_folder_is_never_run_as_inventory(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    """Only hosts.yml is the job's inventory: a script dropped into the client folder (a merged pull
+    request could add one) would be run by Ansible's script inventory plugin on the controller."""
+    root = make_client("acme")
+    marker = tmp_path / "script-ran"
+    script = root / "extra_inventory.sh"
+    script.write_text(f'#!/bin/sh\ntouch "{marker}"\necho "{{}}"\n')
+    script.chmod(0o755)
+    outcome = execute(RunRequest(client="acme"), Ledger())
+    assert outcome.status is RunStatus.SUCCESSFUL
+    assert not marker.exists()
+    assert {r.control for r in Ledger().results_for_run(outcome.run_id)} == CONTROLS

@@ -13,11 +13,26 @@ TRIGGERS = frozenset({"manual", "schedule", "demo"})
 
 
 class RunStatus(StrEnum):
+    """A run's latest event: ``running``, then its outcome.
+
+    - ``successful``: every planned host (device) was reached and every role reported for it;
+    - ``partial``: some were, some were not (unreachable, a fetch that failed, a role that broke);
+    - ``failed``: none was, or the job could not run at all;
+    - ``interrupted``: stopped (SIGINT/SIGTERM) or killed, and closed by ``maint ledger ingest``;
+    - ``error``: results could not all be recorded (ingest the run's artifacts to add them).
+
+    ``abandoned`` is never stored: it is how a ``running`` run whose process and lock are gone is
+    shown (:func:`runner.ingest.effective_status`) until it is ingested. Runs recorded before
+    outcomes existed keep ``failed`` for "Ansible reported a failure".
+    """
+
     RUNNING = "running"
     SUCCESSFUL = "successful"
+    PARTIAL = "partial"
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     ERROR = "error"
+    ABANDONED = "abandoned"
 
 
 def _as_utc(value: datetime) -> datetime:

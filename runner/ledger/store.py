@@ -49,6 +49,8 @@ _KEY_CHUNK = 5000
 _PG_MIGRATION_LOCK = 0x6D61696E74
 #: execution option asking the SQLite ``begin`` hook for BEGIN IMMEDIATE
 _WRITE = "ledger_write"
+#: the key of a run's ``running`` event summary that holds its plan (role -> hosts)
+PLAN_KEY = "plan"
 
 cr = schema.check_results
 
@@ -233,8 +235,13 @@ class Ledger:
 
     # -- appending -----------------------------------------------------------------------
 
-    def start_run(self, run: RunRecord) -> None:
-        """Append the run's row; a run already stored is left as it is (re-ingest)."""
+    def start_run(self, run: RunRecord, plan: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Append the run's row; a run already stored is left as it is (re-ingest).
+
+        With ``plan`` (role -> hosts), a ``running`` run event holding it is appended in the same
+        transaction: what the run was started to cover, which ``maint ledger ingest`` trusts (never
+        the artifacts' own copy).
+        """
         runs = schema.runs
         with self._errors(f"start run {run.run_id}"), self._write() as conn:
             head = self._lock_heads(conn, {run.client})[run.client]
@@ -264,8 +271,74 @@ class Ledger:
             }
             new_head = self._chain(runs, row, head)
             conn.execute(sa.insert(runs), [row])
+            if plan is not None:
+                planned = {str(role): sorted(str(h) for h in hosts) for role, hosts in plan.items()}
+                event: dict[str, Any] = {
+                    "client": run.client,
+                    "run_id": run.run_id,
+                    "status": RunStatus.RUNNING.value,
+                    "summary": canonical_json(
+                        {PLAN_KEY: planned, "hosts": len({h for hs in planned.values() for h in hs})}
+                    ),
+                    "recorded_at": row["recorded_at"],
+                }
+                new_head = self._chain(schema.run_events, event, new_head)
+                conn.execute(sa.insert(schema.run_events), [event])
             self._move_heads(conn, {run.client: head}, {run.client: new_head})
         log.info("run %s started for %s (%s)", run.run_id, run.client, run.mode)
+
+    def run_plan(self, run_id: str) -> dict[str, list[str]] | None:
+        """The plan (role -> hosts) the run was started with, None when none was recorded."""
+        events = schema.run_events
+        query = (
+            sa.select(events.c.summary)
+            .where(events.c.run_id == run_id, events.c.status == RunStatus.RUNNING.value)
+            .order_by(events.c.seq)
+        )
+        with self._errors(f"read the plan of run {run_id}"), self._engine.connect() as conn:
+            for (summary,) in conn.execute(query):
+                plan = _loads(summary).get(PLAN_KEY)
+                if isinstance(plan, dict):
+                    return {str(role): [str(h) for h in hosts] for role, hosts in plan.items()}
+        return None
+
+    def first_finish(self, run_id: str) -> datetime | None:
+        """When the run's first outcome was recorded (the end of its span), None while it runs."""
+        events = schema.run_events
+        query = (
+            sa.select(events.c.recorded_at)
+            .where(events.c.run_id == run_id, events.c.status != RunStatus.RUNNING.value)
+            .order_by(events.c.seq)
+            .limit(1)
+        )
+        with self._errors(f"read run {run_id}"), self._engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else datetime.fromisoformat(str(found))
+
+    def unfinished_runs(self, client: str | None = None) -> list[RunInfo]:
+        """Every run whose latest event is ``running`` (or that has none), oldest first."""
+        runs, events = schema.runs, schema.run_events
+        last = (
+            sa.select(events.c.run_id, sa.func.max(events.c.seq).label("seq"))
+            .group_by(events.c.run_id)
+            .subquery()
+        )
+        latest = (
+            sa.select(events.c.run_id, events.c.status)
+            .join(last, sa.and_(events.c.run_id == last.c.run_id, events.c.seq == last.c.seq))
+            .subquery()
+        )
+        query = (
+            sa.select(runs.c.run_id)
+            .outerjoin(latest, latest.c.run_id == runs.c.run_id)
+            .where(sa.or_(latest.c.status.is_(None), latest.c.status == RunStatus.RUNNING.value))
+        )
+        if client is not None:
+            query = query.where(runs.c.client == client)
+        with self._errors("list unfinished runs"), self._engine.connect() as conn:
+            ids = [str(run_id) for run_id in conn.execute(query).scalars()]
+            found = _run_infos(conn, runs.c.run_id.in_(ids), limit=len(ids)) if ids else []
+        return sorted(found, key=lambda info: info.started_at)
 
     def append(self, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
         """Append rows to a domain's chained table (see :func:`schema.register_chained`).
