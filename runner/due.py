@@ -32,10 +32,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from runner import paths
 from runner.execute import RunError, RunOutcome, RunRequest, execute, new_run_id
 from runner.inventory import Client, InventoryError, list_clients, validate_client
 from runner.inventory.loader import Problem, UnknownClientError
+from runner.inventory.patterns import PatternError
 from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus
 from runner.ledger import occurrences as occ
 from runner.ledger.occurrences import OccurrenceRow, OccurrenceState
@@ -101,6 +104,7 @@ class DueReport:
     dry_run: bool
     entries: list[DueEntry] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # client -> why it was not looked at
+    abandoned: list[str] = field(default_factory=list)  # runs found abandoned, ingested and closed first
 
     @property
     def missed(self) -> int:
@@ -116,6 +120,7 @@ class DueReport:
             "dry_run": self.dry_run,
             "entries": [e.as_dict() for e in self.entries],
             "problems": self.problems,
+            "abandoned_ingested": self.abandoned,
         }
 
 
@@ -236,7 +241,12 @@ def _evidence(o: Occurrence, reason: str, **extra: Any) -> dict[str, Any]:
 
 def _record_missed(ledger: Ledger, client: Client, d: Decision, now: datetime) -> DueEntry:
     o = d.occurrence
-    hosts = list(d.hosts) or sorted({h for hs in client.plan(o.roles).values() for h in hs}) or ["all"]
+    try:
+        planned = sorted({h for hs in client.plan(o.roles).values() for h in hs})
+    except PatternError as exc:  # validated before; still, a missed window is recorded regardless
+        log.warning("%s: %s", o.client, exc)
+        planned = []
+    hosts = list(d.hosts) or planned or ["all"]
     run_id = new_run_id(now)
     ledger.start_run(
         RunRecord(
@@ -297,7 +307,7 @@ def _run(
         outcome = execute(request, ledger, recorder, inventories=inventories)
     except ClientBusyError as exc:
         return _entry(d, outcome="busy", reason=str(exc))
-    except (RunError, InventoryError, LedgerError) as exc:
+    except (RunError, InventoryError, LedgerError, PatternError) as exc:
         log.error("%s: cannot run occurrence %s: %s", o.client, o.id, exc)
         return _entry(d, outcome="error", reason=str(exc), run_id=recorder.run_id)
     done_at = datetime.now(UTC)
@@ -375,43 +385,59 @@ def _apply(
     return _run(ledger, d, rows, inventories)
 
 
+def latest_recorded(ledger: Ledger, clients: Sequence[str]) -> dict[tuple[str, str], datetime]:
+    """(client, schedule) -> the window start of its last recorded occurrence, whatever its age."""
+    t = occ.schedule_occurrences
+    found: dict[tuple[str, str], datetime] = {}
+    if not clients:
+        return found
+    query = (
+        sa.select(t.c.client, t.c.schedule, sa.func.max(t.c.window_start))
+        .where(t.c.client.in_(list(clients)))
+        .group_by(t.c.client, t.c.schedule)
+    )
+    with ledger.engine.connect() as conn:
+        for client, schedule, start in conn.execute(query):
+            found[(client, schedule)] = datetime.fromisoformat(start)
+    return found
+
+
 def _unsettled(
-    found: Sequence[Occurrence], rows: Mapping[str, Sequence[OccurrenceRow]], now: datetime
+    found: Sequence[Occurrence],
+    rows: Mapping[str, Sequence[OccurrenceRow]],
+    now: datetime,
+    latest: Mapping[tuple[str, str], datetime],
+    since: datetime,
 ) -> list[Occurrence]:
     """The occurrences this pass must settle.
 
     Every pass settles all occurrences up to its ``now``, so an occurrence with no row that is
-    older than the latest one recorded for its schedule predates that schedule's history. A
-    schedule with no history yet (a client just added, a schedule just enabled) starts with the
-    occurrences whose window is still open: nothing before it is reported ``missed``.
+    older than the latest one recorded for its schedule (``latest``: whatever its age) predates
+    that schedule's history. After that one, every occurrence is settled, but a ``missed`` one
+    is only written when its window closed after ``since`` (``--lookback-days``). A schedule with
+    no history yet (a client just added, a schedule just enabled) starts with the occurrences
+    whose window is still open: nothing before it is reported ``missed``.
     """
-    latest: dict[tuple[str, str], datetime] = {}
-    for group in rows.values():
-        for r in group:
-            start = datetime.fromisoformat(r.window_start)
-            key = (r.client, r.schedule)
-            if key not in latest or start > latest[key]:
-                latest[key] = start
     keep = []
     for o in found:
         first = latest.get((o.client, o.schedule))
-        if o.id in rows or (first is None and o.end > now) or (first is not None and o.start > first):
+        if o.id in rows:
+            keep.append(o)
+        elif first is None:
+            if o.end > now:
+                keep.append(o)
+        elif o.start > first and o.end > since:
             keep.append(o)
     return keep
 
 
-def _floor(client: Client, rows: Mapping[str, Sequence[OccurrenceRow]], since: datetime) -> datetime:
-    """Where to start computing the client's occurrences: when every enabled schedule has a
-    recorded occurrence, at the oldest of their latest ones (older ones are settled)."""
-    latest: dict[str, str] = {}
-    for group in rows.values():
-        for r in group:
-            if r.client == client.name and r.window_start > latest.get(r.schedule, ""):
-                latest[r.schedule] = r.window_start
+def _floor(client: Client, latest: Mapping[tuple[str, str], datetime], since: datetime) -> datetime:
+    """Where to start computing the client's occurrences: ``since`` (nothing older is written),
+    or later when every enabled schedule has a recorded occurrence after it."""
     names = [s.name for s in client.settings.schedules if s.enabled]
-    if not names or any(n not in latest for n in names):
+    if not names or any((client.name, n) not in latest for n in names):
         return since
-    return max(since, min(datetime.fromisoformat(latest[n]) for n in names))
+    return max(since, min(latest[(client.name, n)] for n in names))
 
 
 def due_lock(client: str) -> ClientLock:
@@ -436,8 +462,9 @@ def _client_pass(
         ]
     try:
         rows = occ.read(ledger.engine, clients=[client.name], window_end_after=since)  # again, under the lock
+        latest = latest_recorded(ledger, [client.name])
         entries = []
-        for o in _unsettled(found, rows, now):
+        for o in _unsettled(found, rows, now, latest, since):
             mine = rows.get(o.id, [])
             d = decide(o, mine, now, ledger)
             if d is not None:
@@ -461,13 +488,24 @@ def due(
     now = (now or datetime.now(UTC)).astimezone(UTC)
     report = DueReport(now=now, dry_run=dry_run)
     since = now - lookback
+    if not dry_run:  # a run killed with SIGKILL: its artifacts count before anything is decided
+        from runner.ingest import ingest_abandoned
+
+        try:
+            report.abandoned = ingest_abandoned(ledger)
+        except Exception as exc:  # planning goes on; the next pass tries again
+            log.error("could not ingest abandoned runs: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
     names = list(clients) if clients else list_clients(inventories)
     loaded: list[Client] = []
-    for name in names:
+    for name in names:  # each client on its own: one bad inventory does not stop the others
         try:
             client, problems = validate_client(name, inventories)
         except UnknownClientError as exc:
             report.problems[name] = [str(exc)]
+            continue
+        except Exception as exc:  # a defect reading one inventory must not stop the others
+            log.debug("inventory of client %s", name, exc_info=True)
+            report.problems[name] = [f"cannot read the inventory: {type(exc).__name__}: {exc}"]
             continue
         if client is None:
             report.problems[name] = [str(p) for p in problems or [Problem(name, "", "invalid")]]
@@ -479,25 +517,15 @@ def due(
         ledger.engine, clients=[c.name for c in loaded], window_end_after=since
     ).items():
         by_client.setdefault(group[0].client, {})[occurrence_id] = group
+    latest = latest_recorded(ledger, [c.name for c in loaded])
     work: list[tuple[Client, list[Occurrence]]] = []
     for client in loaded:
-        stored = by_client.get(client.name, {})
-        found = _unsettled(
-            [
-                o
-                for o in occurrences(
-                    client.name,
-                    client.settings,
-                    _floor(client, stored, since),
-                    now + timedelta(microseconds=1),
-                )
-                if o.start <= now
-            ],
-            stored,
-            now,
-        )
-        decisions = [(o, decide(o, stored.get(o.id, []), now, ledger)) for o in found]
-        pending = [(o, d) for o, d in decisions if d is not None]
+        try:
+            pending = _pending(client, by_client.get(client.name, {}), latest, since, now, ledger)
+        except Exception as exc:  # one client's defect must not stop the others
+            log.debug("schedule of client %s", client.name, exc_info=True)
+            report.problems[client.name] = [f"cannot compute its schedule: {type(exc).__name__}: {exc}"]
+            continue
         if not pending:
             continue
         if dry_run:
@@ -506,13 +534,45 @@ def due(
             work.append((client, [o for o, _d in pending]))
     if work:
         with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="maint-due") as pool:
-            futures = [
-                pool.submit(_client_pass, ledger, client, found, since, now, inventories)
+            futures = {
+                client.name: pool.submit(_client_pass, ledger, client, found, since, now, inventories)
                 for client, found in work
-            ]
-            for future in futures:
-                report.entries += future.result()
+            }
+            for name, future in futures.items():
+                try:
+                    report.entries += future.result()
+                except Exception as exc:
+                    log.error("%s: due pass failed: %s", name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+                    report.problems[name] = [f"due pass failed: {type(exc).__name__}: {exc}"]
     return report
+
+
+def _pending(
+    client: Client,
+    stored: Mapping[str, Sequence[OccurrenceRow]],
+    latest: Mapping[tuple[str, str], datetime],
+    since: datetime,
+    now: datetime,
+    ledger: Ledger,
+) -> list[tuple[Occurrence, Decision]]:
+    found = _unsettled(
+        [
+            o
+            for o in occurrences(
+                client.name,
+                client.settings,
+                _floor(client, latest, since),
+                now + timedelta(microseconds=1),
+            )
+            if o.start <= now
+        ],
+        stored,
+        now,
+        latest,
+        since,
+    )
+    decisions = [(o, decide(o, stored.get(o.id, []), now, ledger)) for o in found]
+    return [(o, d) for o, d in decisions if d is not None]
 
 
 __all__ = [

@@ -36,6 +36,8 @@ from runner.inventory.schema import Blackout, ClientSettings, Mode, Schedule
 MAX_MOVE_DAYS = 14
 #: ``next_occurrences`` gives up looking further than this (every occurrence skipped)
 HORIZON = timedelta(days=6 * 366)
+#: the ``--now`` times accepted: the computation reaches years before and after ``now``
+NOW_RANGE = (datetime(1971, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
 
 
 class Plan(StrEnum):
@@ -325,7 +327,16 @@ def parse_now(text: str | None) -> datetime:
         ) from None
     if value.tzinfo is None:
         raise ValueError(f"--now needs an offset or Z (the zone is ambiguous): {text!r}")
-    return value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # year 1 with a negative offset, year 9999 with a positive one
+        value = NOW_RANGE[0] - timedelta(days=1)
+    if not NOW_RANGE[0] <= value <= NOW_RANGE[1]:
+        raise ValueError(
+            f"--now must lie between {NOW_RANGE[0]:%Y-%m-%d} and {NOW_RANGE[1]:%Y-%m-%d} "
+            f"(schedules are computed years around it), got {text!r}"
+        )
+    return value
 
 
 __all__ = [

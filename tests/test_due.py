@@ -242,3 +242,110 @@ def test_due_reports_an_invalid_client_and_still_handles_the_others(make_client:
     assert result.exit_code == 2
     assert "broken: not looked at" in result.output and "timezone: required key is missing" in result.output
     assert Action.RUN.value in result.output and "acme/nightly/2026-06-09T20:00Z" in result.output
+
+
+# -- history older than --lookback-days (monthly and quarterly schedules) --------------------------
+
+MONTHLY = {**DAILY, "name": "monthly", "cron": "0 22 1 * *"}
+QUARTERLY = {**DAILY, "name": "quarterly", "cron": "0 22 1 1,4,7,10 *"}
+
+
+def seeded(make_client: MakeClient, schedule: dict[str, Any], last_start: str) -> Ledger:
+    """A client with one schedule whose last recorded occurrence (completed) started at ``last_start``."""
+    data = copy.deepcopy(BASE_SETTINGS)
+    data["schedules"] = [copy.deepcopy(schedule)]
+    make_client("acme", settings=data)
+    ledger = Ledger()
+    start = at(last_start)
+    ledger.append(
+        occ.schedule_occurrences,
+        [
+            occ.row(
+                client="acme",
+                occurrence_id=f"acme/{schedule['name']}/{start:%Y-%m-%dT%H:%MZ}",
+                schedule_name=schedule["name"],
+                window_start=start,
+                window_end=start + timedelta(minutes=120),
+                state=OccurrenceState.COMPLETED,
+                recorded_at=start + timedelta(minutes=10),
+            )
+        ],
+    )
+    return ledger
+
+
+@pytest.mark.parametrize(
+    ("schedule", "last", "now", "lookback_days", "missed"),
+    [
+        # 40 days down after the December window: the January one is recorded missed
+        (MONTHLY, "2025-12-01T21:00:00+00:00", "2026-01-10T21:00:00+00:00", 10, ["2026-01-01T21:00Z"]),
+        # 40 days down after January: February is 9 days old, inside --lookback-days 10 ...
+        (MONTHLY, "2026-01-01T21:00:00+00:00", "2026-02-10T21:00:00+00:00", 10, ["2026-02-01T21:00Z"]),
+        # ... and outside the default 7: not written (the bound), yet the history is still seen
+        (MONTHLY, "2026-01-01T21:00:00+00:00", "2026-02-10T21:00:00+00:00", 7, []),
+        # 40 days down, the missed window 4 days ago (well inside the default lookback)
+        (MONTHLY, "2026-01-01T21:00:00+00:00", "2026-02-05T12:00:00+00:00", 7, ["2026-02-01T21:00Z"]),
+        # quarterly, 100 days down: April (CEST) missed; 100 days down from October: January
+        (QUARTERLY, "2026-01-01T21:00:00+00:00", "2026-04-11T21:00:00+00:00", 14, ["2026-04-01T20:00Z"]),
+        (QUARTERLY, "2025-10-01T20:00:00+00:00", "2026-01-09T20:00:00+00:00", 10, ["2026-01-01T21:00Z"]),
+        (QUARTERLY, "2025-10-01T20:00:00+00:00", "2026-01-09T20:00:00+00:00", 7, []),
+    ],
+)
+def test_history_older_than_lookback_is_seen_and_missed_windows_are_recorded(
+    make_client: MakeClient,
+    schedule: dict[str, Any],
+    last: str,
+    now: str,
+    lookback_days: int,
+    missed: list[str],
+) -> None:
+    ledger = seeded(make_client, schedule, last)
+    name = schedule["name"]
+    report = due(at(now), ledger=ledger, lookback=timedelta(days=lookback_days))
+    assert [(e.occurrence_id, e.action, e.recorded) for e in report.entries] == [
+        (f"acme/{name}/{m}", "missed", "missed") for m in missed
+    ]
+    assert [s[1] for s in states(ledger)] == ["completed"] + ["missed"] * len(missed)
+    fails = [r for r in ledger.latest_results("acme") if r.control == "MAINT-SCHED-01"]
+    assert [(r.host, r.status) for r in fails] == ([("localhost", Status.FAIL)] if missed else [])
+    assert due(at(now) + timedelta(minutes=5), ledger=ledger).entries == []  # never twice
+
+
+def test_old_history_still_runs_the_next_open_window_and_misses_a_closed_one(make_client: MakeClient) -> None:
+    ledger = seeded(make_client, MONTHLY, "2026-01-01T21:00:00+00:00")
+    # Feb 1 was 5 weeks before: nothing written for it (older than 7 days); March 1 22:05 runs
+    opened = due(at("2026-03-01T22:05:00+01:00"), ledger=ledger, dry_run=True)
+    assert [(e.occurrence_id, e.action) for e in opened.entries] == [
+        ("acme/monthly/2026-03-01T21:00Z", "run")
+    ]
+    # the March window closed unseen: with a month-old history it is missed, not "no history yet"
+    closed = due(at("2026-03-03T09:00:00+01:00"), ledger=ledger, dry_run=True)
+    assert [(e.occurrence_id, e.action) for e in closed.entries] == [
+        ("acme/monthly/2026-03-01T21:00Z", "missed")
+    ]
+
+
+def test_due_ingests_abandoned_runs_before_planning_but_not_on_a_dry_run(
+    make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runner.ingest
+
+    client_with_schedule(make_client)
+    calls: list[Ledger] = []
+
+    def fake(ledger: Ledger) -> list[str]:
+        calls.append(ledger)
+        return ["20260610T200000Z-abcdef"]
+
+    monkeypatch.setattr(runner.ingest, "ingest_abandoned", fake)
+    cli = CliRunner()
+    dry = cli.invoke(app, ["due", "--dry-run", "--now", "2026-06-10T12:00:00+02:00"], catch_exceptions=False)
+    assert dry.exit_code == 0 and calls == [] and "abandoned" not in dry.output
+    done = cli.invoke(app, ["due", "--now", "2026-06-10T12:00:00+02:00"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    assert len(calls) == 1
+    assert [line for line in done.output.splitlines() if "abandoned" in line] == [
+        "abandoned run 20260610T200000Z-abcdef: artifacts ingested, run closed"
+    ]
+    as_json = cli.invoke(app, ["due", "--json", "--now", "2026-06-10T12:00:00+02:00"], catch_exceptions=False)
+    assert json.loads(as_json.output)["abandoned_ingested"] == ["20260610T200000Z-abcdef"]

@@ -293,3 +293,81 @@ def test_shipped_clients_have_valid_realistic_schedules() -> None:
         client, problems = validate_client(name)
         assert problems == [] and client is not None
         assert client.settings.schedules and client.settings.blackout.holidays is not None
+
+
+# -- untrusted --now and one bad client among good ones ---------------------------------------------
+
+BROKEN_BLACKOUT = """\
+maintenance:
+  display_name: Broken
+  timezone: Europe/Madrid
+  contacts: [{name: Tech, email: tech@example.com}]
+  roles: {linux_health: [linux]}
+  schedules:
+    - {name: nightly, cron: "0 22 * * *", roles: [linux_health], window: {duration_minutes: 120}}
+  blackout:
+    dates: [2026-02-30]
+"""
+
+
+@pytest.mark.parametrize("command", [["schedule"], ["due", "--dry-run"]])
+@pytest.mark.parametrize(
+    "now",
+    [
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+05:00",
+        "9999-12-31T23:59:59-05:00",
+        "garbage",
+        "2026-13-01T00:00:00Z",
+        "2026-06-20T00:00:00",
+    ],
+)
+def test_now_at_the_edges_of_the_calendar_is_one_line_and_exit_2(
+    make_client: MakeClient, command: list[str], now: str
+) -> None:
+    data = copy.deepcopy(BASE_SETTINGS)
+    data["schedules"] = [
+        {"name": "n", "cron": "0 22 * * *", "roles": ROLE, "window": {"duration_minutes": 60}}
+    ]
+    make_client("acme", settings=data)
+    result = CliRunner().invoke(app, [*command, "--now", now])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "--now" in lines[0], result.output
+
+
+@pytest.mark.parametrize("now", ["1971-01-01T00:00:00Z", "8999-12-31T23:00:00Z"])
+def test_now_far_but_inside_the_range_gives_an_answer(make_client: MakeClient, now: str) -> None:
+    data = copy.deepcopy(BASE_SETTINGS)
+    data["schedules"] = [
+        {"name": "n", "cron": "0 22 * * *", "roles": ROLE, "window": {"duration_minutes": 60}}
+    ]
+    make_client("acme", settings=data)
+    result = CliRunner().invoke(app, ["schedule", "--json", "-n", "1", "--now", now], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert [o["schedule"] for o in json.loads(result.output)] == ["n"]
+
+
+@pytest.mark.parametrize("command", [["schedule", "--json"], ["due", "--dry-run", "--json"]])
+def test_one_clients_bad_inventory_does_not_stop_the_others(
+    make_client: MakeClient, command: list[str]
+) -> None:
+    data = copy.deepcopy(BASE_SETTINGS)
+    data["schedules"] = [
+        {"name": "nightly", "cron": "0 22 * * *", "roles": ROLE, "window": {"duration_minutes": 120}}
+    ]
+    make_client("acme", settings=data)
+    make_client("broken", raw_settings=BROKEN_BLACKOUT)
+    make_client("zeta", settings=data)
+    result = CliRunner().invoke(app, [*command, "--now", "2026-06-10T22:05:00+02:00"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    # the bad client is named with its problem (validation names the date; without it, the error)
+    broken = [line for line in result.output.splitlines() if "broken" in line]
+    assert broken, result.output
+    assert "2026-02-30" in result.output or "day is out of range for month" in result.output
+    assert "acme/nightly/2026-06-10T20:00Z" in result.output
+    assert "zeta/nightly/2026-06-10T20:00Z" in result.output
