@@ -44,22 +44,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy.engine import make_url
 
-from runner import paths
+from runner import paths, safeyaml
 from runner.inventory.loader import (
     HOSTS_FILES,
     SETTINGS_KEY,
     Client,
     Problem,
-    VaultValue,
     is_vault_file,
     known_roles,
     validate_client,
 )
 from runner.inventory.schema import ClientSettings, Schedule, Waiver
+from runner.inventory.templating import controller_risks, has_template
+from runner.inventory.templating import shown as shown_template
 from runner.redact import MASK, is_secret_key
+from runner.safeyaml import UnsafeText, VaultValue
 from runner.schedule import Plan, next_occurrences
 
 log = logging.getLogger(__name__)
@@ -429,8 +430,9 @@ class Side:
 
 
 def _loader_reads(inner: str) -> bool:
-    """Files :func:`validate_client` opens (the rest is read from memory)."""
-    return inner in HOSTS_FILES or inner.startswith(("group_vars/all/", "group_vars/all."))
+    """Files :func:`validate_client` opens (the rest is read from memory): the hosts file, the settings
+    and every variable file (checked for size, aliases and a ``maintenance`` set outside group_vars/all)."""
+    return inner in HOSTS_FILES or inner.startswith(("group_vars/", "host_vars/"))
 
 
 def _materialise(repo: Path, side: Side, files: Mapping[str, Iterable[str]]) -> None:
@@ -463,6 +465,7 @@ class ClientState:
     vault_files: dict[str, str]  # file -> blob id
     secrets: list[tuple[str, str, str, str]]  # (file, key path, rule, value)
     bad_files: list[Problem]
+    templates: list[tuple[str, str, str, str]] = field(default_factory=list)  # (file, key, risks, text)
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any], depth: int = 0) -> None:
@@ -506,6 +509,26 @@ def _scan(value: Any, key_path: str, file: str, found: list[tuple[str, str, str,
             found.append((file, key_path, rule, str(value)))
 
 
+def _scan_templates(value: Any, file: str, found: list[tuple[str, str, str, str]]) -> None:
+    """Templated keys and values that reach outside the inventory (:func:`controller_risks`)."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, key_path = stack.pop()
+        if isinstance(item, Mapping):
+            for key, sub in item.items():
+                sub_path = f"{key_path}.{key}" if key_path else str(key)
+                if isinstance(key, str):
+                    stack.append((key, sub_path))  # Ansible may template keys too
+                stack.append((sub, sub_path))
+        elif isinstance(item, list):
+            stack.extend((sub, f"{key_path}[{i}]") for i, sub in enumerate(item))
+        elif isinstance(item, str) and not isinstance(item, UnsafeText | VaultValue) and has_template(item):
+            risks = controller_risks(item)
+            if risks:
+                found.append((file, key_path, ", ".join(risks), shown_template(item)))
+    found.sort()
+
+
 def _var_scope(inner: str) -> tuple[str, str] | None:
     """``group_vars/linux/ntp.yml`` -> ("group", "linux"); ``host_vars/web01.yml`` -> ("host", "web01")."""
     parts = inner.split("/")
@@ -545,29 +568,6 @@ def host_names(data: Any) -> set[str]:
     return names
 
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _FastLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """libyaml when available, with the loader's ``!vault`` (opaque) and ``!unsafe`` tags."""
-
-
-def _vault_tag(loader: yaml.SafeLoader, node: yaml.Node) -> VaultValue:
-    return VaultValue(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-def _unsafe_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-_FastLoader.add_constructor("!vault", _vault_tag)
-_FastLoader.add_constructor("!unsafe", _unsafe_tag)
-
-
 @dataclass(frozen=True)
 class Parsed:
     data: Any
@@ -593,11 +593,9 @@ def parse(side: Side, client: str, inner: str, cache: ParseCache) -> Parsed:
             found = Parsed(None, vault_file=True)
         else:
             try:
-                found = Parsed(yaml.load(text, Loader=_FastLoader))  # noqa: S506 - SafeLoader subclass
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-                found = Parsed(None, error=f"{where}not valid YAML: {getattr(exc, 'problem', None) or exc}")
+                found = Parsed(safeyaml.load(text))  # size, depth, aliases and duplicate keys bounded
+            except safeyaml.YAMLInputError as exc:
+                found = Parsed(None, error=str(exc))
     cache[blob] = found
     return found
 
@@ -631,6 +629,7 @@ def load_state(side: Side, name: str, cache: ParseCache | None = None) -> Client
         if data is None:
             continue
         _scan(data, "", rel, state.secrets)
+        _scan_templates(data, rel, state.templates)
         if not isinstance(data, Mapping):
             continue
 
@@ -668,8 +667,13 @@ def show(key_path: str, value: Any) -> str:
     else:
         masked = _mask_deep(value)
         text = json.dumps(masked, default=str, ensure_ascii=False)
-    text = " ".join(text.split())
+    text = _printable(" ".join(text.split()))
     return text if len(text) <= 100 else text[:97] + "…"
+
+
+def _printable(text: str) -> str:
+    """Control characters (an ESC that would recolour a terminal) shown as escapes, not sent raw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text) if not text.isprintable() else text
 
 
 def _mask_deep(value: Any, key_path: str = "") -> Any:
@@ -1104,6 +1108,16 @@ def _review(repo: Path, prefix: str, base: Side, head: Side, request: ReviewRequ
                         f"plaintext secret ({rule}); encrypt it with ansible-vault (value not shown)",
                     )
                 )
+            for file, key, risks, text in after.templates:
+                findings.append(
+                    ReviewFinding(
+                        Level.ERROR,
+                        "controller-template",
+                        name,
+                        f"{file}: {key}" if key else file,
+                        f"template runs on the controller as the user of maint ({risks}): {text}",
+                    )
+                )
             for problem in [*after.problems, *after.bad_files]:
                 findings.append(
                     ReviewFinding(Level.ERROR, "schema-error", name, problem.file, _problem_text(problem))
@@ -1290,7 +1304,7 @@ _ICON = {Level.ERROR: "❌ error", Level.WARNING: "⚠️ warning"}
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _printable(str(text).replace("|", "\\|").replace("\n", " "))
 
 
 def _code(text: str) -> str:

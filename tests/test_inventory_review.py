@@ -677,3 +677,92 @@ def test_threshold_direction(
     rule: ThresholdRule | None, old: Any, new: Any, expected: tuple[str, bool]
 ) -> None:
     assert _judge(rule, old, new) == expected
+
+
+# --------------------------------------------------------------------------- untrusted input (issue 10, 2b)
+
+HOSTILE_FILES: dict[str, str] = {
+    f"{A}/host_vars/web01.yml": (
+        "---\nbackup_note: \"{{ lookup('pipe', 'id > /tmp/x') }}\"\n"
+        'fqdn: "{{ inventory_hostname }}.corp.example"\n'
+        "literal: !unsafe \"{{ lookup('pipe', 'id') }}\"\n"
+        "hooks:\n  - \"{{ query('env', 'HOME') }}\"\n  - plain\n"
+        "probe: \"{{ ''.__class__.__mro__[1].__subclasses__() }}\"\n"
+        'colour: "\\e[31mred"\n'
+    ),
+    f"{A}/group_vars/linux/dns.yml": BASE_FILES[f"{A}/group_vars/linux/dns.yml"]
+    + "dns_primary: 192.0.2.99\n",
+    f"{A}/host_vars/db01/bomb.yml": "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+        for p, n in zip(["", "a", "b", "c", "d", "e", "f", "g"], "abcdefgh", strict=True)
+    ),
+}
+
+
+@pytest.fixture
+def hostile_repo(tmp_path: Path) -> tuple[Path, str]:
+    """BASE_FILES committed, then a working tree with command-running templates, a threshold that is a
+    template, a duplicate key and an alias bomb."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for path, text in BASE_FILES.items():
+        apply(repo, ("write", path, text))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    for path, text in HOSTILE_FILES.items():
+        apply(repo, ("write", path, text))
+    apply(
+        repo,
+        (
+            "replace",
+            f"{A}/group_vars/all/maintenance.yml",
+            "fs_warn_pct: 80",
+            "fs_warn_pct: \"{{ lookup('pipe', 'id > /tmp/x; echo 85') }}\"",
+        ),
+    )
+    return repo, git(repo, "rev-parse", "HEAD")
+
+
+def test_templates_that_run_on_the_controller_are_errors(hostile_repo: tuple[Path, str]) -> None:
+    repo, base = hostile_repo
+    report = review(ReviewRequest(base=base, cwd=repo, now=NOW))
+    found = {(f.level.value, f.code, f.where) for f in report.findings}
+    web = f"{A}/host_vars/web01.yml"
+    settings_file = f"{A}/group_vars/all/maintenance.yml"
+    assert {f for f in found if f[1] == "controller-template"} == {
+        ("error", "controller-template", f"{web}: backup_note"),
+        ("error", "controller-template", f"{web}: hooks[0]"),
+        ("error", "controller-template", f"{web}: probe"),
+        ("error", "controller-template", f"{settings_file}: maintenance.thresholds.linux_health.fs_warn_pct"),
+    }
+    messages = {f.where: f.message for f in report.findings if f.code == "controller-template"}
+    assert messages[f"{web}: backup_note"] == (
+        "template runs on the controller as the user of maint (calls lookup('pipe')): "
+        "{{ lookup('pipe', 'id > /tmp/x') }}"
+    )
+    assert "calls query('env')" in messages[f"{web}: hooks[0]"]
+    assert "Python internals" in messages[f"{web}: probe"]
+    schema = {f.where: f.message for f in report.findings if f.code == "schema-error"}
+    assert "maintenance.thresholds.linux_health.fs_warn_pct: a template" in schema[settings_file]
+    assert "alias bomb" in schema[f"{A}/host_vars/db01/bomb.yml"]
+    assert (
+        "duplicate key 'dns_primary' on line 5 (first on line 2)" in schema[f"{A}/group_vars/linux/dns.yml"]
+    )
+    markdown = render_markdown(report)
+    assert "- host web01: `colour`: (added) → \\x1b[31mred" in markdown.splitlines()
+    assert "\x1b" not in markdown  # a terminal escape in a value is shown, never sent
+
+
+def test_review_cli_exits_1_on_controller_template(
+    hostile_repo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, base = hostile_repo
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(
+        app, ["inventory", "review", base, "--format", "json"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["summary"]["errors"] >= 4
+    assert any(f["code"] == "controller-template" and f["level"] == "error" for f in data["findings"])

@@ -10,16 +10,24 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from runner import paths
+from runner import controls, paths, safeyaml
+from runner.inventory.patterns import (
+    SUBSCRIPT,
+    AnsibleHosts,
+    expand_host_range,
+    pattern_problem,
+    split_pattern,
+)
 from runner.inventory.schema import ClientSettings, slug_ok
+from runner.inventory.templating import has_template
 
 log = logging.getLogger(__name__)
 
@@ -55,51 +63,28 @@ class UnknownClientError(Exception):
         self.client = client
 
 
-class VaultValue(str):
-    """An inline ``!vault`` value: kept opaque, never decrypted for validation."""
-
-    __slots__ = ()
-
-
-class _InventoryLoader(yaml.SafeLoader):
-    """SafeLoader that understands Ansible's ``!vault`` and ``!unsafe`` tags."""
-
-
-def _vault(loader: yaml.SafeLoader, node: yaml.Node) -> VaultValue:
-    return VaultValue(loader.construct_scalar(node))  # type: ignore[arg-type]
-
-
-def _unsafe(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-
-_InventoryLoader.add_constructor("!vault", _vault)
-_InventoryLoader.add_constructor("!unsafe", _unsafe)
-
-
 def is_vault_file(text: str) -> bool:
     return text.lstrip().startswith("$ANSIBLE_VAULT;")
 
 
 def load_yaml(path: Path, rel: str) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file; a vault-encrypted file yields ``None`` (opaque, not an error)."""
+    """Parse one YAML file within :mod:`runner.safeyaml`'s limits; a vault-encrypted file yields ``None``
+    (opaque, not an error). Every refusal is a problem naming the file and the key path or line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(rel, "", f"cannot read file: {exc}")]
+        raw = safeyaml.read_limited(path, safeyaml.MAX_BYTES, "document")
+        text = raw.decode("utf-8")
+    except OSError as exc:
+        return None, [Problem(rel, "", f"cannot read file: {exc.strerror or exc}")]
+    except UnicodeDecodeError as exc:
+        return None, [Problem(rel, "", f"not UTF-8 text (byte {exc.start})")]
+    except safeyaml.YAMLInputError as exc:
+        return None, [Problem(rel, exc.where, exc.message)]
     if is_vault_file(text):
         return None, []
     try:
-        return yaml.load(text, Loader=_InventoryLoader), []  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(rel, where, f"not valid YAML: {problem}")]
+        return safeyaml.load(text), []
+    except safeyaml.YAMLInputError as exc:
+        return None, [Problem(rel, exc.where, exc.message)]
 
 
 @dataclass
@@ -126,38 +111,66 @@ class HostTree:
         return out
 
     def match(self, pattern: str) -> set[str]:
-        """Hosts matched by an Ansible pattern: ``a,b``, ``a:b``, ``a:&b``, ``a:!b``, ``web*``, ``~re``."""
-        parts = [p for p in re.split(r"[,:]", pattern) if p.strip()]
+        """Hosts an Ansible pattern selects, without Ansible: for validation only.
+
+        Follows ansible-core's rules (``a,b`` / ``a:b``; plain parts first, then ``&``, then
+        ``!``; ``~regex`` and globs matched from the start of group and host names; ``all`` and
+        ``ungrouped``; ``group[0]``, ``group[-1]``, ``group[0:2]``). Host order is not kept, so a
+        subscript here only tells whether it selects something; the plan of a run is resolved
+        by Ansible itself (:class:`runner.inventory.patterns.AnsibleHosts`). An invalid pattern
+        selects nothing (see :func:`runner.inventory.patterns.pattern_problem`).
+        """
+        if pattern_problem(pattern) is not None:
+            return set()
+        parts = split_pattern(pattern)
+        regular = [p for p in parts if p[0] not in "!&"] or ["all"]
         selected: set[str] = set()
-        for raw in parts:
-            part = raw.strip()
-            if part.startswith("!"):
-                selected -= self._atom(part[1:])
-            elif part.startswith("&"):
+        for part in regular:
+            selected |= self._atom(part)
+        for part in parts:
+            if part[0] == "&":
                 selected &= self._atom(part[1:])
-            else:
-                selected |= self._atom(part)
+        for part in parts:
+            if part[0] == "!":
+                selected -= self._atom(part[1:])
         return selected
 
+    def _groups_with_builtin(self) -> dict[str, set[str]]:
+        groups = {g: self.members(g) for g in self.groups}
+        groups["all"] = set(self.hosts)
+        groups["ungrouped"] = {h for h, gs in self.hosts.items() if not (gs - {"all", "ungrouped"})}
+        return groups
+
     def _atom(self, atom: str) -> set[str]:
-        if atom in ("all", "*"):
-            return set(self.hosts)
-        if atom.startswith("~"):
-            rx = re.compile(atom[1:])
-            hosts = {h for h in self.hosts if rx.search(h)}
-            for g in self.groups:
-                if rx.search(g):
-                    hosts |= self.members(g)
-            return hosts
-        if atom in self.groups:
-            return self.members(atom)
         if atom in self.hosts:
             return {atom}
-        hosts = {h for h in self.hosts if fnmatch.fnmatchcase(h, atom)}
-        for g in self.groups:
-            if fnmatch.fnmatchcase(g, atom):
-                hosts |= self.members(g)
-        return hosts
+        expr, subscript = atom, None
+        found = SUBSCRIPT.match(atom) if not atom.startswith("~") else None
+        if found:
+            expr, idx, begin, _sep, end = found.groups()
+            subscript = (int(idx), None) if idx else (int(begin), int(end) if end else -1)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # re's FutureWarning on odd regexes
+                rx = re.compile(expr[1:] if expr.startswith("~") else fnmatch.translate(expr))
+        except re.error:
+            return set()
+        groups = self._groups_with_builtin()
+        named = [g for g in groups if rx.match(g)]
+        hosts: set[str] = set()
+        for g in named:
+            hosts |= groups[g]
+        if not named or expr.startswith("~") or any(c in expr for c in ".?*["):
+            hosts |= {h for h in self.hosts if rx.match(h)}
+        if subscript is None or not hosts:
+            return hosts
+        ordered = sorted(hosts)  # Ansible keeps inventory order; only emptiness matters here
+        start, stop = subscript
+        if stop is None:
+            return {ordered[start]} if -len(ordered) <= start < len(ordered) else set()
+        if stop == -1:
+            stop = len(ordered) - 1
+        return set(ordered[start : stop + 1])
 
 
 def _walk_group(
@@ -191,8 +204,9 @@ def _walk_group(
                             f"expected host variables (a mapping), got {_kind(hvars)}",
                         )
                     )
-                tree.hosts.setdefault(str(host), set()).add(name)
-                tree.direct[name].add(str(host))
+                for expanded in expand_host_range(str(host)):  # web[01:03] is three hosts
+                    tree.hosts.setdefault(expanded, set()).add(name)
+                    tree.direct[name].add(expanded)
     vars_ = body.get("vars")
     if vars_ is not None and not isinstance(vars_, Mapping):
         problems.append(Problem(rel, f"{key}.vars", f"expected a mapping, got {_kind(vars_)}"))
@@ -232,14 +246,31 @@ class Client:
     settings_file: Path
     tree: HostTree
 
+    _ansible: AnsibleHosts | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def hosts_file(self) -> Path:
+        return next(
+            (self.path / f for f in HOSTS_FILES if (self.path / f).is_file()), self.path / HOSTS_FILES[0]
+        )
+
+    def ansible_hosts(self) -> AnsibleHosts:
+        """The client's ``hosts.yml`` as Ansible reads it (read once; nothing decrypted or templated)."""
+        if self._ansible is None:
+            self._ansible = AnsibleHosts(self.hosts_file)
+        return self._ansible
+
+    def _role_key(self, role: str) -> str:
+        return f"{self.settings_file}: {SETTINGS_KEY}.roles.{role}"
+
     def hosts_for_role(self, role: str, limit: str | None = None) -> list[str]:
+        """The hosts Ansible runs ``role`` on: its patterns as a play's ``hosts:`` list, within
+        ``--limit``. Raises :class:`~runner.inventory.patterns.PatternError` naming the pattern."""
         patterns = self.settings.roles.get(role, [])
-        hosts: set[str] = set()
-        for pattern in patterns:
-            hosts |= self.tree.match(pattern)
-        if limit:
-            hosts &= self.tree.match(limit)
-        return sorted(hosts)
+        if not patterns:
+            return []
+        found = self.ansible_hosts().select(patterns, what=self._role_key(role), limit=limit or None)
+        return sorted(set(found))
 
     def plan(self, roles: Iterable[str] | None = None, limit: str | None = None) -> dict[str, list[str]]:
         """role -> hosts it runs on, for the requested roles (all of the client's when None)."""
@@ -271,6 +302,97 @@ def _settings_files(root: Path) -> Iterator[Path]:
         yield from sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
+#: the suffixes Ansible reads as variable files in group_vars/ and host_vars/ (none: a YAML file too)
+VARS_SUFFIXES = ("", ".yml", ".yaml", ".json")
+
+
+def _vars_files(root: Path) -> Iterator[Path]:
+    """Every variable file Ansible reads for this inventory besides the client settings: group_vars/ and
+    host_vars/ (a ``<name>.yml`` file or a ``<name>/`` folder of them), hidden files left out."""
+    settings = set(_settings_files(root))  # read by validate_client itself
+    for kind in ("group_vars", "host_vars"):
+        folder = root / kind
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            inner = path.relative_to(folder).parts
+            if path in settings:
+                continue
+            if any(part.startswith(".") for part in inner) or path.suffix not in VARS_SUFFIXES:
+                continue
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def _path_join(prefix: str, part: int | str) -> str:
+    if isinstance(part, int):
+        return f"{prefix}[{part}]"
+    return f"{prefix}.{part}" if prefix else str(part)
+
+
+def _templates(value: Any, where: str) -> Iterator[tuple[str, str]]:
+    """(key path, text) of every templated key or string under ``value``; iterative (any depth)."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if has_template(item):
+                yield path, item
+        elif isinstance(item, Mapping):
+            for key, sub in item.items():
+                sub_path = _path_join(path, str(key))
+                if isinstance(key, str) and has_template(key):
+                    yield sub_path, key
+                stack.append((sub, sub_path))
+        elif isinstance(item, list):
+            stack.extend((sub, _path_join(path, i)) for i, sub in enumerate(item))
+
+
+def _template_problems(raw: Any, file: str) -> list[Problem]:
+    found = sorted(_templates(raw, SETTINGS_KEY))
+    return [
+        Problem(
+            file,
+            key,
+            f"a template ({_cut(text)!r}) is not allowed in the client settings: give a literal value "
+            "(Ansible would run it on the controller)",
+        )
+        for key, text in found
+    ]
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _inline_settings(data: Mapping[Any, Any], file: str) -> list[Problem]:
+    """``maintenance`` set as a group's or host's variable in hosts.yml (it would override the settings)."""
+    out: list[Problem] = []
+    stack: list[tuple[Any, str, int]] = [(body, str(group), 0) for group, body in data.items()]
+    while stack:
+        body, key, depth = stack.pop()
+        if not isinstance(body, Mapping) or depth > 20:
+            continue
+        if isinstance(body.get("vars"), Mapping) and SETTINGS_KEY in body["vars"]:
+            out.append(Problem(file, f"{key}.vars.{SETTINGS_KEY}", _ELSEWHERE))
+        if isinstance(body.get("hosts"), Mapping):
+            for host, hvars in body["hosts"].items():
+                if isinstance(hvars, Mapping) and SETTINGS_KEY in hvars:
+                    out.append(Problem(file, f"{key}.hosts.{host}.{SETTINGS_KEY}", _ELSEWHERE))
+        if isinstance(body.get("children"), Mapping):
+            stack.extend(
+                (sub, f"{key}.children.{child}", depth + 1) for child, sub in body["children"].items()
+            )
+    return sorted(out, key=lambda p: p.key)
+
+
+_ELSEWHERE = (
+    "the client settings belong in group_vars/all/ only: set here, they would override the validated "
+    "settings for some hosts"
+)
+
+
 def _loc(loc: tuple[int | str, ...]) -> str:
     out = SETTINGS_KEY
     for part in loc:
@@ -298,7 +420,8 @@ def validate_client(
     """Load ``inventories/<name>``; return the client (when valid) and every problem found."""
     base = inventories or paths.inventories_dir()
     root = base / name
-    if not root.is_dir():
+    # a client is one folder right under inventories/: "", ".", ".." or "a/b" never name one
+    if name in ("", ".", "..") or any(c in name for c in "/\\\0") or not root.is_dir():
         raise UnknownClientError(name, base, list_clients(base))
     problems: list[Problem] = []
     if not slug_ok(name):
@@ -331,10 +454,18 @@ def validate_client(
             _fill_group_membership(tree)
             if not tree.hosts:
                 problems.append(Problem(rel(hosts_file), "", "no hosts defined"))
+            problems += _inline_settings(data, rel(hosts_file))
+
+    for vars_file in _vars_files(root):
+        data, errs = load_yaml(vars_file, rel(vars_file))
+        problems += errs
+        if isinstance(data, Mapping) and SETTINGS_KEY in data:
+            problems.append(Problem(rel(vars_file), SETTINGS_KEY, _ELSEWHERE))
 
     raw_settings: Any = None
     settings_file: Path | None = None
-    for candidate in _settings_files(root):
+    candidates = list(_settings_files(root))
+    for candidate in candidates:
         data, errs = load_yaml(candidate, rel(candidate))
         problems += errs
         if isinstance(data, Mapping) and SETTINGS_KEY in data:
@@ -345,26 +476,47 @@ def validate_client(
                 continue
             raw_settings, settings_file = data[SETTINGS_KEY], candidate
     if settings_file is None:
-        problems.append(
-            Problem(
-                rel(root / "group_vars" / "all" / "maintenance.yml"),
-                SETTINGS_KEY,
-                "missing: the client settings (display_name, timezone, contacts, roles…) are required",
+        unreadable = {rel(c) for c in candidates} & {p.file for p in problems}
+        if not unreadable:  # a settings file that does not parse already says why
+            problems.append(
+                Problem(
+                    rel(root / "group_vars" / "all" / "maintenance.yml"),
+                    SETTINGS_KEY,
+                    "missing: the client settings (display_name, timezone, contacts, roles…) are required",
+                )
             )
-        )
         return None, problems
 
+    templated = _template_problems(raw_settings, rel(settings_file))
+    problems += templated
     known = roles if roles is not None else known_roles()
     try:
         settings = ClientSettings.model_validate(raw_settings, context={"known_roles": known})
     except ValidationError as exc:
+        seen = {p.key for p in templated}
         for err in exc.errors():
-            problems.append(Problem(rel(settings_file), _loc(err["loc"]), _expected(err)))
+            problem = Problem(rel(settings_file), _loc(err["loc"]), _expected(err))
+            if problem.key not in seen:
+                problems.append(problem)
         return None, problems
 
+    for i, waiver in enumerate(settings.waivers):
+        if not controls.is_known(waiver.control):
+            problems.append(
+                Problem(
+                    rel(settings_file),
+                    f"{SETTINGS_KEY}.waivers[{i}].control",
+                    controls.unknown_message(waiver.control),
+                )
+            )
     for role, patterns in settings.roles.items():
         for i, pattern in enumerate(patterns):
-            if tree.hosts and not tree.match(pattern):
+            bad = pattern_problem(pattern)  # what Ansible would refuse or silently misread
+            if bad is not None:
+                problems.append(
+                    Problem(rel(settings_file), f"{SETTINGS_KEY}.roles.{role}[{i}]", f"{pattern!r} {bad}")
+                )
+            elif tree.hosts and not tree.match(pattern):
                 problems.append(
                     Problem(
                         rel(settings_file),

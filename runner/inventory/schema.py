@@ -7,9 +7,12 @@ the runner (validated here) and to the roles (as an ordinary inventory variable)
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import sys
 from datetime import date, datetime, time
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -25,15 +28,12 @@ from pydantic import (
     model_validator,
 )
 
+from runner.modes import Mode as Mode  # re-exported: runner.inventory.Mode
+
 CONTROL_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
 #: a recurrence must fire at least once in this many years (``0 0 31 2 *`` never does)
 CRON_HORIZON_YEARS = 5
-
-
-class Mode(StrEnum):
-    AUDIT = "audit"
-    REMEDIATE = "remediate"
 
 
 class SlaTier(StrEnum):
@@ -96,10 +96,9 @@ class HolidayCalendar(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> HolidayCalendar:
-        supported = _holiday_calendars()
-        if self.country not in supported:
+        subdivisions = _holiday_subdivisions(self.country)
+        if subdivisions is None:
             raise ValueError(f"no public-holiday calendar for country {self.country!r} (holidays package)")
-        subdivisions = supported[self.country]
         if self.subdivision is not None and self.subdivision not in subdivisions:
             raise ValueError(
                 f"unknown subdivision {self.subdivision!r} of {self.country}; "
@@ -109,9 +108,40 @@ class HolidayCalendar(_Strict):
 
 
 @functools.cache
-def _holiday_calendars() -> dict[str, list[str]]:
-    """Country -> subdivisions the ``holidays`` package knows (slow to list: computed once)."""
-    return {country: list(subs) for country, subs in holidays.list_supported_countries().items()}
+def _holiday_subdivisions(country: str) -> list[str] | None:
+    """The subdivisions of one country the ``holidays`` package knows; None: no calendar for it.
+
+    Loads only that country's module: ``holidays.countries`` imports all 250 of them, which cost every
+    ``maint inventory validate`` most of its time (``list_supported_countries``, used before, did too).
+    """
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # an older holidays without the registry: list them all (slow)
+        listed = holidays.list_supported_countries()
+        return list(listed[country]) if country in listed else None
+    for module, (class_name, *codes) in COUNTRIES.items():
+        if country in codes:
+            return list(_holiday_class(module, class_name).subdivisions)
+    return None
+
+
+def _holiday_class(module: str, class_name: str) -> Any:
+    """``holidays.countries.<module>.<class_name>``, without importing the package's other countries."""
+    name = f"holidays.countries.{module}"
+    loaded = sys.modules.get(name)
+    if loaded is None:
+        path = Path(holidays.__file__).parent / "countries" / f"{module}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None or not path.is_file():
+            return getattr(holidays, class_name)
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded  # `import holidays.countries` later finds it and reuses the same class
+        try:
+            spec.loader.exec_module(loaded)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return getattr(loaded, class_name)
 
 
 OnHoliday = Annotated[str, Field(pattern=r"^(skip|next_day)$")]

@@ -144,6 +144,10 @@ CONFIG_COMMANDS = (
 )
 
 
+#: largest saved configuration read (a FortiOS ``show full-configuration`` is a few MB)
+MAX_CONFIG_BYTES = 32 * 1024 * 1024
+
+
 def read_config(path: Path) -> str:
     """The configuration text saved in ``path``.
 
@@ -151,15 +155,19 @@ def read_config(path: Path) -> str:
     and several collectors save a device session) yields the output of the first command in
     :data:`CONFIG_COMMANDS`. Raises NetworkConfigError naming the file when neither fits.
     """
+    from runner.safeyaml import TooLargeError, read_limited
+
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_limited(path, MAX_CONFIG_BYTES, "file").decode("utf-8", errors="replace")
     except OSError as exc:
         raise NetworkConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except TooLargeError as exc:
+        raise NetworkConfigError(f"{path}: {exc} (a configuration this large is not one)") from None
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise NetworkConfigError(f"{path}: looks like JSON but is not: {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # bad JSON, a 5,000-digit number, nesting too deep
+            raise NetworkConfigError(f"{path}: looks like JSON but is not: {exc}") from None
         if not isinstance(data, dict):
             raise NetworkConfigError(f"{path}: JSON must be an object of command -> output")
         for command in CONFIG_COMMANDS:
