@@ -16,6 +16,7 @@ BENCHES = [
     "network_review",
     "inventory_review",
     "linux_audit",
+    "cli_startup",
 ]
 
 

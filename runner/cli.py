@@ -13,30 +13,20 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-import yaml
 from rich.console import Console
-from rich.logging import RichHandler
 
+# Start-up time (issue 10, section 7): only what every command needs is imported here (typer, rich's
+# console, the run modes and the evaluator kinds for the help); each command imports the job runner, the
+# ledger, the inventory schema, the network code... in its own body. tests/test_cli_startup.py checks it.
 from runner import evaluators, paths
-from runner.console import RunProgress, status_table, styled, summary_table
-from runner.evaluators import EvaluatorError
-from runner.execute import RunError, RunOutcome, RunRequest, execute
-from runner.ingest import IngestError, ingest
-from runner.inventory import (
-    InventoryError,
-    Mode,
-    UnknownClientError,
-    list_clients,
-    load_client,
-    validate_client,
-)
-from runner.ledger import Ledger, LedgerError, RunStatus
-from runner.locks import ClientBusyError
-from runner.results import Status
-from runner.status import client_status
+from runner.modes import Mode
+
+if TYPE_CHECKING:
+    from runner.execute import RunOutcome, RunRequest
+    from runner.ledger import Ledger
 
 EXIT_OK, EXIT_NOT_PASSED, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -64,21 +54,35 @@ def _console(stderr: bool = False) -> Console:
 out = _console()
 err = _console(stderr=True)
 
-#: errors a user can fix: one message, exit 2, no traceback
-USER_ERRORS: tuple[type[Exception], ...] = (
-    InventoryError,
-    UnknownClientError,
-    RunError,
-    ClientBusyError,
-    LedgerError,
-    EvaluatorError,
-    IngestError,
-    OSError,
+#: errors a user can fix: one message, exit 2, no traceback (and OSError). Named by their module, not
+#: imported: a class whose module was never imported cannot have been raised (start-up time)
+USER_ERRORS: tuple[tuple[str, str], ...] = (
+    ("runner.inventory.loader", "InventoryError"),
+    ("runner.inventory.loader", "UnknownClientError"),
+    ("runner.execute", "RunError"),
+    ("runner.locks", "ClientBusyError"),
+    ("runner.ledger.store", "LedgerError"),
+    ("runner.evaluators", "EvaluatorError"),
+    ("runner.ingest", "IngestError"),
+    ("runner.names", "UnsafeNameError"),  # a client, host or run name that would climb out of its folder
+    ("runner.inventory.patterns", "PatternError"),  # a --limit or role pattern Ansible cannot read
 )
 
 
+def user_error_types() -> tuple[type[BaseException], ...]:
+    """OSError and the classes of :data:`USER_ERRORS` whose module is loaded."""
+    found: list[type[BaseException]] = [OSError]
+    for module, name in USER_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            found.append(cls)
+    return tuple(found)
+
+
 def fail(message: str, code: int = EXIT_CANNOT_RUN) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape  # a client name like "[/]" is text, not console markup
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -86,8 +90,20 @@ def fail(message: str, code: int = EXIT_CANNOT_RUN) -> NoReturn:
 def user_errors() -> Iterator[None]:
     try:
         yield
-    except USER_ERRORS as exc:
+    except user_error_types() as exc:
         fail(str(exc))
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("maint")
+        except PackageNotFoundError:  # imported from a bare checkout that was never installed
+            number = "0+unknown"
+        sys.stdout.write(f"maint {number}\n")
+        raise typer.Exit(EXIT_OK)
 
 
 @app.callback()
@@ -95,7 +111,15 @@ def _setup(
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
     ] = 0,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the installed version and exit."
+        ),
+    ] = False,
 ) -> None:
+    from rich.logging import RichHandler
+
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level,
@@ -106,6 +130,8 @@ def _setup(
 
 
 def open_ledger() -> Ledger:
+    from runner.ledger import Ledger
+
     with user_errors():
         return Ledger()
 
@@ -122,23 +148,54 @@ def inventory_validate(
     client: Annotated[
         str | None, typer.Argument(help="Client folder name; every client when omitted.")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each client's problems (file, key, message) as JSON.")
+    ] = False,
 ) -> None:
-    """Check client inventories against the schema; print every problem (exit 2 on errors)."""
+    """Check client inventories against the schema; print every problem (exit 2 on errors).
+
+    Each client is validated on its own: one client's broken file never stops the others.
+    """
+    from rich.markup import escape
+
+    from runner.inventory import Problem, UnknownClientError, list_clients, validate_client
+
     names = [client] if client else list_clients()
     if not names:
         fail(f"no client inventories under {paths.inventories_dir()}")
     bad = 0
+    report: list[dict[str, Any]] = []
     for name in names:
-        with user_errors():
+        try:
             found, problems = validate_client(name)
+        except UnknownClientError as exc:
+            fail(str(exc))
+        except Exception as exc:  # a defect reading one client's folder must not stop the others
+            logging.getLogger(__name__).debug("inventory of client %s", name, exc_info=True)
+            found, problems = None, [Problem(name, "", f"cannot be validated: {type(exc).__name__}: {exc}")]
+        bad += bool(problems)
+        valid = found is not None and not problems
+        report.append(
+            {
+                "client": name,
+                "valid": valid,
+                "hosts": len(found.tree.hosts) if found is not None else None,
+                "roles": list(found.settings.roles) if found is not None else [],
+                "problems": [{"file": p.file, "key": p.key, "message": p.message} for p in problems],
+            }
+        )
+        if as_json:
+            continue
         if problems:
-            bad += 1
-            out.print(f"[red]✗[/] {name}: {len(problems)} problem(s)")
+            out.print(f"[red]✗[/] {escape(name)}: {len(problems)} problem(s)", highlight=False)
             for problem in problems:
-                out.print(f"  {problem}", soft_wrap=True)
+                out.print(f"  {problem}", soft_wrap=True, markup=False, highlight=False)
         elif found is not None:
             hosts = len(found.tree.hosts)
-            out.print(f"[green]✓[/] {name}: {hosts} host(s), roles {', '.join(found.settings.roles)}")
+            roles = escape(", ".join(found.settings.roles))
+            out.print(f"[green]✓[/] {escape(name)}: {hosts} host(s), roles {roles}", highlight=False)
+    if as_json:
+        dump(report)
     if bad:
         raise typer.Exit(EXIT_CANNOT_RUN)
 
@@ -147,6 +204,9 @@ def inventory_validate(
 
 
 def _run(request: RunRequest, as_json: bool) -> RunOutcome:
+    from runner.console import RunProgress
+    from runner.execute import execute
+
     ledger = open_ledger()
     progress = RunProgress(err if as_json else out)
     with user_errors():
@@ -154,6 +214,10 @@ def _run(request: RunRequest, as_json: bool) -> RunOutcome:
 
 
 def _run_exit(outcome: RunOutcome) -> int:
+    from runner.inventory import load_client
+    from runner.ledger import RunStatus
+    from runner.status import client_status
+
     settings = outcome.settings or load_client(outcome.client).settings
     rows = client_status(outcome.results, settings)
     if outcome.status in (RunStatus.INTERRUPTED, RunStatus.ERROR):
@@ -177,6 +241,9 @@ def run(
 
     Exit 0 when every check passed (waivers applied), 1 when some did not, 2 when the run could not start.
     """
+    from runner.console import summary_table
+    from runner.execute import RunRequest
+
     request = RunRequest(
         client=client, roles=tuple(role or ()), limit=limit, mode=mode, ticket=ticket, reason=reason
     )
@@ -188,6 +255,7 @@ def run(
                 "run_id": outcome.run_id,
                 "client": outcome.client,
                 "status": outcome.status.value,
+                "not_reached": outcome.not_reached,
                 "counts": outcome.counts,
                 "artifact_dir": str(outcome.artifact_dir),
                 "results": [r.model_dump(mode="json") for r in outcome.results],
@@ -195,6 +263,8 @@ def run(
         )
     else:
         out.print(summary_table(outcome))
+        if outcome.not_reached:
+            out.print(f"not reached: {', '.join(outcome.not_reached)}", soft_wrap=True)
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
         if ticket:  # ad hoc corrective run: each control before and after (maint resolution)
             from runner.commands.schedule import print_resolution
@@ -210,9 +280,13 @@ def runs(
     limit: Annotated[int, typer.Option(help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List recorded runs, newest first."""
+    """List recorded runs, newest first (a running run whose process and lock are gone: abandoned)."""
+    from runner.ingest import effective_status
+    from runner.results import Status
+
     ledger = open_ledger()
-    found = ledger.runs(client, ticket=ticket, limit=limit)
+    listed = ledger.runs(client, ticket=ticket, limit=limit)
+    found = [r.model_copy(update={"status": effective_status(r)}) for r in listed]
     if as_json:
         dump([r.model_dump(mode="json") for r in found])
         return
@@ -243,6 +317,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Latest result per host and control, waivers applied (exit 1 if any is not passing)."""
+    from runner.console import status_table
+    from runner.inventory import load_client
+    from runner.status import client_status
+
     with user_errors():
         found = load_client(client)
     ledger = open_ledger()
@@ -262,32 +340,74 @@ def status(
 # --------------------------------------------------------------------------- evaluate
 
 
+#: largest saved output ``maint evaluate`` reads (a Windows update history is a few MB)
+MAX_EVALUATE_INPUT = 32 * 1024 * 1024
+
+
+def _decode(file: Path, raw: bytes) -> str:
+    """UTF-8, or UTF-16 with a byte-order mark (what Windows PowerShell 5.1 writes with ``>``)."""
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(f"{file}: not UTF-8 or UTF-16 text (byte {exc.start})")
+
+
 def _read_data(file: Path) -> Any:
+    """A saved output as the evaluator takes it: JSON, else YAML data, else the text itself; bounded in
+    size and nesting, so a hostile file gets one line and exit 2 instead of a traceback."""
+    from runner import safeyaml
+
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _decode(file, safeyaml.read_limited(file, MAX_EVALUATE_INPUT, "file"))
     except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    except safeyaml.TooLargeError as exc:
+        fail(f"{file}: {exc}")
     try:
-        return json.loads(text)
-    except ValueError:
+        data = json.loads(text)
+    except json.JSONDecodeError:
         pass
+    except RecursionError:
+        fail(f"{file}: JSON nested too deep (more than {safeyaml.MAX_DEPTH} levels are refused)")
+    except ValueError as exc:  # valid JSON Python refuses: an integer of more than 4,300 digits
+        fail(f"{file}: cannot be read as JSON: {str(exc).split(';')[0]}")
+    else:
+        if safeyaml.depth_exceeds(data):
+            fail(f"{file}: JSON nested more than {safeyaml.MAX_DEPTH} levels deep")
+        return data
+    if len(text.encode("utf-8", errors="surrogatepass")) > safeyaml.MAX_BYTES:
+        return text  # too large to be a YAML document: command output, which the evaluator reads as text
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = safeyaml.load(text)
+    except safeyaml.YAMLLimitError as exc:
+        fail(f"{file}: {exc}")
+    except safeyaml.YAMLInputError:
         return text  # plain command output (e.g. a saved `apt-get -s upgrade`): the evaluator reads text
     return data if isinstance(data, dict | list) else text
 
 
 @app.command()
 def evaluate(
-    kind: Annotated[str, typer.Argument(help="Evaluator kind, e.g. linux_health.")],
-    file: Annotated[Path, typer.Argument(help="Saved raw output (JSON) to judge.")],
+    kind: Annotated[
+        str,
+        typer.Argument(help=f"Evaluator kind, one of: {', '.join(evaluators.KINDS)}.", show_default=False),
+    ],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Saved raw output to judge (JSON, YAML, or the text of apt-get -s for apt)."),
+    ],
     threshold: Annotated[
         list[str] | None, typer.Option("--threshold", "-t", help="Override a threshold: NAME=VALUE.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Judge a saved raw output with exactly the evaluator the role uses (exit 1 if any check fails)."""
+    from runner.console import styled
+    from runner.evaluators import EvaluatorError
+    from runner.results import Status
+
     with user_errors():
         evaluators.get(kind)
     thresholds: dict[str, Any] = {}
@@ -295,12 +415,19 @@ def evaluate(
         name, sep, value = item.partition("=")
         if not sep:
             fail(f"--threshold takes NAME=VALUE, got {item!r}")
-        thresholds[name] = yaml.safe_load(value)
+        from runner import safeyaml
+
+        try:
+            thresholds[name] = safeyaml.load(value)
+        except safeyaml.YAMLInputError as exc:
+            fail(f"--threshold {name}: {exc}")
     data = _read_data(file)
     if isinstance(data, dict) and "maint_raw" in data:
         data = data["maint_raw"]
-    with user_errors():
+    try:
         findings = evaluators.evaluate(kind, data, thresholds)
+    except EvaluatorError as exc:
+        fail(f"{file}: {exc}")
     if as_json:
         dump([f.model_dump(mode="json") for f in findings])
     else:
@@ -325,9 +452,16 @@ def ledger_verify(
     client: Annotated[str | None, typer.Argument(help="Only this client's chain.")] = None,
 ) -> None:
     """Check the hash chain; exit 1 and name the first bad row when anything was tampered with."""
+    from runner.inventory import UnknownClientError, list_clients
+
     ledger = open_ledger()
     with user_errors():
         reports = ledger.verify(client)
+    if client is not None and all(r.ok and r.rows == 0 for r in reports):
+        if client not in list_clients():  # a removed client's rows are still verified above
+            fail(f"{UnknownClientError(client, paths.inventories_dir(), list_clients())}, nor in the ledger")
+        out.print(f"no ledger rows for client {client} yet")
+        return
     if not reports:
         out.print("the ledger is empty")
         return
@@ -346,17 +480,31 @@ def ledger_verify(
 @ledger_app.command("ingest")
 def ledger_ingest(
     artifact_dir: Annotated[
-        Path, typer.Argument(help="A run's artifacts (var/runs/RUN or its artifacts/RUN).")
+        str, typer.Argument(help="A run's id, or its folder (var/runs/RUN or its artifacts/RUN).")
     ],
 ) -> None:
-    """Re-read a job's artifacts and add only what the ledger is missing (idempotent)."""
+    """Re-read a job's artifacts and add only what the ledger is missing (idempotent).
+
+    Only rows of a run maint started, for its client and planned hosts, inside its span are added;
+    exit 1 when some rows were refused.
+    """
+    from runner.ingest import ingest
+
     ledger = open_ledger()
     with user_errors():
         report = ingest(artifact_dir, ledger)
     done = f"; run closed as {report.finished_as.value}" if report.finished_as else ""
+    refused = ""
+    if report.refused:
+        why = ", ".join(f"{n} for {reason}" for reason, n in sorted(report.refused_why.items()))
+        refused = f"; {report.refused} rows refused ({why})"
     out.print(
-        f"run {report.run_id} ({report.client}): {report.events} events read, {report.added} rows added{done}"
+        f"run {report.run_id} ({report.client}): {report.events} events read, {report.added} rows added"
+        f"{done}{refused}",
+        soft_wrap=True,
     )
+    if report.refused:
+        raise typer.Exit(EXIT_NOT_PASSED)
 
 
 # --------------------------------------------------------------------------- demo
@@ -364,16 +512,20 @@ def ledger_ingest(
 
 @app.command()
 def demo() -> None:
-    """Audit this machine as the embedded demo client (changes nothing), then show its status."""
-    from runner.network import simulator  # the demo's network group is served by local simulators
+    """Audit this machine as the embedded demo client (changes nothing), then show its status.
+
+    The demo's network devices are simulated: each fetch serves its device on a free 127.0.0.1 port
+    (``network_config_simulated`` in inventories/demo), so nothing is started here and two users on one
+    controller never collide; ``maint run demo`` reaches them the same way.
+    """
+    from runner.console import status_table, summary_table
+    from runner.execute import RunRequest
+    from runner.inventory import load_client
+    from runner.ledger import RunStatus
+    from runner.status import client_status
 
     request = RunRequest(client="demo", mode=Mode.AUDIT, trigger="demo", reason="maint demo")
-    try:
-        devices = simulator.demo(load_client("demo").path / "hosts.yml", paths.var_dir() / "demo_known_hosts")
-        with devices:
-            outcome = _run(request, as_json=False)
-    except OSError as exc:
-        fail(f"cannot start the demo's network simulators: {exc}")
+    outcome = _run(request, as_json=False)
     out.print(summary_table(outcome))
     settings = outcome.settings or load_client("demo").settings
     ledger = open_ledger()

@@ -1,19 +1,60 @@
-"""Where the project's files live: the project root, inventories, playbooks and var/."""
+"""Where the project's files live.
+
+Two kinds of files, two places:
+
+- the *client side* — ``inventories/`` and the private ``var/`` — lives under the project root: ``MAINT_HOME``
+  when set, else the checkout this package runs from, else (an installed package) the current directory;
+- the *Ansible side* — ``roles/``, ``playbooks/``, ``plugins/``, ``ansible.cfg`` — is taken from the project
+  root when it has its own copy, else from the package: a wheel carries them as ``runner/_data/`` (setup.py
+  copies them in at build time), an editable install reads them from its checkout. So a repository holding
+  only ``inventories/`` (the README's pre-commit and CI recipe, ``MAINT_HOME=.``) still knows every role.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_PARENT = _PACKAGE_DIR.parent
+#: roles/, playbooks/, plugins/ and ansible.cfg inside an installed wheel
+BUNDLED = _PACKAGE_DIR / "_data"
+
+
+def _checkout() -> Path | None:
+    """The source checkout this package is imported from (an editable install or a clone), if any."""
+    if (_PACKAGE_PARENT / "pyproject.toml").is_file() and (_PACKAGE_PARENT / "roles").is_dir():
+        return _PACKAGE_PARENT
+    return None
 
 
 def project_root() -> Path:
-    """``MAINT_HOME`` when set, else the checkout this package was installed from."""
+    """``MAINT_HOME`` when set, else the checkout this package runs from, else the current directory."""
     env = os.environ.get("MAINT_HOME")
     if env:
         return Path(env).expanduser().resolve()
-    return _PACKAGE_PARENT
+    return _checkout() or Path.cwd().resolve()
+
+
+def package_assets() -> Path | None:
+    """Where the package keeps its own roles/, playbooks/, plugins/ and ansible.cfg (None: nowhere)."""
+    if BUNDLED.is_dir():
+        return BUNDLED
+    return _checkout()
+
+
+def asset(name: str) -> Path:
+    """``roles``, ``playbooks``, ``plugins`` or ``ansible.cfg``: the project root's own, else the package's.
+
+    Taken one by one, so a project root with roles of its own still uses the package's playbooks.
+    """
+    own = project_root() / name
+    if own.exists():
+        return own
+    shipped = package_assets()
+    if shipped is not None and (shipped / name).exists():
+        return shipped / name
+    return own
 
 
 def inventories_dir() -> Path:
@@ -22,11 +63,20 @@ def inventories_dir() -> Path:
 
 
 def playbooks_dir() -> Path:
-    return project_root() / "playbooks"
+    return asset("playbooks")
 
 
 def roles_dir() -> Path:
-    return project_root() / "roles"
+    return asset("roles")
+
+
+def plugins_dir() -> Path:
+    """Holds ``action/``, ``modules/`` and ``filter/``."""
+    return asset("plugins")
+
+
+def ansible_cfg() -> Path:
+    return asset("ansible.cfg")
 
 
 def var_dir() -> Path:

@@ -8,9 +8,7 @@ import re
 
 from tests.conftest import CORPUS, REPO
 
-ROW = re.compile(
-    r"^\| `(?P<file>[^`]+)` \|(?P<middle>.*)\| `(?P<sha>[0-9a-f]{64})` \|", re.MULTILINE
-)
+ROW = re.compile(r"^\| `(?P<file>[^`]+)` \|(?P<middle>.*)\| `(?P<sha>[0-9a-f]{64})` \|", re.MULTILINE)
 #: the licences the corpus may hold: all allow redistribution with a GPL-3.0-or-later project
 ALLOWED = {"Apache-2.0", "MIT", "GPL-3.0"}
 INFORMAL = "custom permissive"

@@ -10,18 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from runner.cli import EXIT_NOT_PASSED, EXIT_OK, app, dump, fail, out
-from runner.console import styled
-from runner.network import (
-    NetworkConfigError,
-    Platform,
-    detect_platform,
-    evidence_summary,
-    read_config,
-    review,
-)
-from runner.results import Status
 
-_PLATFORM_CHOICES = ", ".join([*(p.value for p in Platform), "auto"])
+#: runner.network.Platform's values and "auto", as data: `maint --help` must not load the network code
+#: (start-up time); tests/test_cli_startup.py checks they agree
+_PLATFORM_CHOICES = ", ".join(["cisco_ios", "aruba_aoscx", "aruba_aoss", "fortios", "auto"])
 
 
 @app.command("lint-config")
@@ -31,6 +23,17 @@ def lint_config(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
 ) -> None:
     """Review a saved configuration against its platform's baseline (exit 1: a rule fails, 2: unreadable)."""
+    from runner.console import styled
+    from runner.network import (
+        NetworkConfigError,
+        Platform,
+        detect_platform,
+        evidence_summary,
+        read_config,
+        review,
+    )
+    from runner.results import Status
+
     try:
         chosen = None if platform == "auto" else Platform(platform)
     except ValueError:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from runner import paths
 from runner.cli import app, dump, fail, open_ledger, out, user_errors
-from runner.inventory import UnknownClientError, list_clients
-from runner.ledger import Ledger
-from runner.network import drift as drift_mod
-from runner.network import simulator
-from runner.network.snapshots import Snapshot, SnapshotError, decrypt_raw, find, history
+
+if TYPE_CHECKING:  # each command imports what it uses: `maint --help` must not load paramiko (start-up)
+    from runner.ledger import Ledger
+    from runner.network.snapshots import Snapshot
+
+#: the simulators' platforms and faults (runner/network/simulator.py DIALECTS and Fault) for the help text,
+#: as data so the help loads no SSH code; tests/test_cli_startup.py checks they are the simulator's
+SIM_PLATFORMS: tuple[str, ...] = ("cisco_ios", "aruba_aoscx", "aruba_aoss", "fortios")
+SIM_FAULTS: tuple[str, ...] = ("none", "auth", "stall", "drop", "garbage", "noise", "silent")
 
 config_app = typer.Typer(help="Network configuration snapshots.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -39,6 +43,8 @@ def config_show(
 
     A header (device, snapshot id, time, run) goes to stderr, so stdout is the configuration alone.
     """
+    from runner.network.snapshots import SnapshotError, decrypt_raw, find
+
     ledger = open_ledger()
     require_client(ledger, client)
     with user_errors():
@@ -80,6 +86,8 @@ def config_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshots as JSON.")] = False,
 ) -> None:
     """List a client's configuration snapshots (or a device's), newest first: id, device, time, run, hash."""
+    from runner.network.snapshots import history
+
     ledger = open_ledger()
     require_client(ledger, client)
     with user_errors():
@@ -126,6 +134,8 @@ def config_list(
 def require_client(ledger: Ledger, client: str) -> None:
     """A client is known when it has an inventory or rows in the ledger (a removed client's history
     stays readable); otherwise one line and exit 2."""
+    from runner.inventory import UnknownClientError, list_clients
+
     known = list_clients()
     if client in known:
         return
@@ -146,6 +156,8 @@ def drift(
     fmt: Annotated[str, typer.Option("--format", help="md, html or json.")] = "md",
 ) -> None:
     """Per device, the diff of masked configuration snapshots since a run or date; changed devices first."""
+    from runner.network import drift as drift_mod
+
     if fmt not in drift_mod.RENDERERS:
         fail(f"--format {fmt!r}: choose one of {', '.join(drift_mod.RENDERERS)}")
     ledger = open_ledger()
@@ -162,23 +174,21 @@ def drift(
 def simulators(
     platform: Annotated[
         list[str] | None,
-        typer.Option(
-            "--platform", help=f"Platforms to serve (default: all): {', '.join(simulator.DIALECTS)}."
-        ),
+        typer.Option("--platform", help=f"Platforms to serve (default: all): {', '.join(SIM_PLATFORMS)}."),
     ] = None,
     config: Annotated[
         list[Path] | None,
         typer.Option("--config", help="Configuration file to serve, one per --platform, in the same order."),
     ] = None,
     port: Annotated[int, typer.Option("--port", help="First port (0: ephemeral ports).")] = 0,
-    fault: Annotated[
-        str, typer.Option("--fault", help=f"{', '.join(f.value for f in simulator.Fault)}.")
-    ] = "none",
+    fault: Annotated[str, typer.Option("--fault", help=f"{', '.join(SIM_FAULTS)}.")] = "none",
     known_hosts: Annotated[
         Path | None, typer.Option("--known-hosts", help="Write the simulators' host keys to this file.")
     ] = None,
 ) -> None:
     """Serve simulated network devices on 127.0.0.1 until Ctrl-C (for trying netmiko or the role by hand)."""
+    from runner.network import simulator
+
     names = platform or list(simulator.DIALECTS)
     unknown = [p for p in names if p not in simulator.DIALECTS]
     if unknown:

@@ -10,14 +10,10 @@ from typing import Annotated
 import typer
 
 from runner.cli import EXIT_CANNOT_RUN, EXIT_NOT_PASSED, EXIT_OK, fail, inventory_app
-from runner.review import (
-    DEFAULT_MAX_WAIVER_DAYS,
-    ReviewError,
-    ReviewRequest,
-    render_json,
-    render_markdown,
-    review,
-)
+
+#: runner.review.DEFAULT_MAX_WAIVER_DAYS, as data: `maint --help` must not load runner.review (start-up
+#: time); tests/test_cli_startup.py checks they agree
+DEFAULT_MAX_WAIVER_DAYS = 180
 
 
 class Format(StrEnum):
@@ -58,6 +54,8 @@ def inventory_review(
     Exit 0 when no error was found, 1 when there is an error (a plaintext secret, a schema error),
     2 when the review could not run (not a Git repository, unknown revision).
     """
+    from runner.review import ReviewError, ReviewRequest, render_json, render_markdown, review
+
     request = ReviewRequest(base=base, head=head, path=path, max_waiver_days=max_waiver_days)
     try:
         report = review(request)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from runner.cli import (
@@ -15,21 +17,26 @@ from runner.cli import (
     EXIT_OK,
     app,
     dump,
+    err,
     fail,
     open_ledger,
     out,
     user_errors,
 )
-from runner.due import DueReport, due
-from runner.inventory import list_clients, load_client
-from runner.ledger import Ledger
-from runner.resolution import ResolutionError, resolution
-from runner.schedule import Plan, next_occurrences, parse_now
+
+if TYPE_CHECKING:  # each command imports what it uses: `maint --help` loads no ledger or calendar (start-up)
+    from runner.due import DueReport
+    from runner.ledger import Ledger
+    from runner.schedule import Occurrence
+
+log = logging.getLogger(__name__)
 
 NOW_HELP = "Pretend it is this time (ISO-8601 with offset or Z), for reproducible output."
 
 
 def _now(text: str | None) -> datetime:
+    from runner.schedule import parse_now
+
     try:
         return parse_now(text)
     except ValueError as exc:
@@ -39,26 +46,51 @@ def _now(text: str | None) -> datetime:
 @app.command()
 def schedule(
     client: Annotated[str | None, typer.Argument(help="Client folder; every client when omitted.")] = None,
-    next_: Annotated[int, typer.Option("--next", "-n", min=1, help="How many occurrences that run.")] = 5,
+    next_: Annotated[
+        int, typer.Option("--next", "-n", min=1, max=1000, help="How many occurrences that run.")
+    ] = 5,
     now: Annotated[str | None, typer.Option(help=NOW_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The next occurrences of each client's schedules: window in local time and UTC, holidays marked."""
+    from runner.inventory import InventoryError, UnknownClientError, list_clients, validate_client
+    from runner.schedule import next_occurrences
+
     at = _now(now)
     names = [client] if client else list_clients()
     if not names:
         fail("no client inventories found")
     found = []
-    for name in names:
-        with user_errors():
-            loaded = load_client(name)
-        found += next_occurrences(name, loaded.settings, at, next_)
+    bad = 0
+    for name in names:  # each client on its own: one bad inventory does not hide the others
+        problems: list[str] = []
+        try:
+            loaded, found_problems = validate_client(name)
+            problems = [str(p) for p in found_problems] or ([] if loaded else ["invalid inventory"])
+            if loaded is not None:
+                found += next_occurrences(name, loaded.settings, at, next_)
+        except (UnknownClientError, InventoryError) as exc:
+            problems = [str(exc)]
+        except Exception as exc:  # a defect must not stop the other clients; say where it was
+            log.debug("schedule of client %s", name, exc_info=True)
+            problems = [f"cannot compute its schedule: {type(exc).__name__}: {exc}"]
+        if problems:
+            bad += 1
+            for problem in problems:
+                err.print(f"[red]✗[/] {escape(name)}: {escape(problem)}", soft_wrap=True)
     if as_json:
         dump([o.as_dict() for o in found])
-        return
-    if not found:
+    elif not found:
         out.print("no enabled schedules")
-        return
+    else:
+        _print_schedule(found, at)
+    if bad:
+        raise typer.Exit(EXIT_CANNOT_RUN)
+
+
+def _print_schedule(found: list[Occurrence], at: datetime) -> None:
+    from runner.schedule import Plan
+
     table = Table(title=f"schedule (from {at:%Y-%m-%d %H:%M} UTC)")
     for col in ("client", "schedule", "mode", "window (local)", "window (UTC)", "min", "plan", "notes"):
         table.add_column(col, overflow="fold")
@@ -80,10 +112,12 @@ def schedule(
 
 
 def _print_due(report: DueReport) -> None:
+    for run_id in report.abandoned:
+        out.print(f"abandoned run {run_id}: artifacts ingested, run closed", soft_wrap=True)
     for name, problems in report.problems.items():
-        out.print(f"[red]✗[/] {name}: not looked at", soft_wrap=True)
+        out.print(f"[red]✗[/] {escape(name)}: not looked at", soft_wrap=True)
         for problem in problems:
-            out.print(f"  {problem}", soft_wrap=True)
+            out.print(f"  {escape(problem)}", soft_wrap=True)
     if not report.entries:
         out.print(f"nothing due at {report.now:%Y-%m-%d %H:%M} UTC")
         return
@@ -115,7 +149,13 @@ def due_command(
         list[str] | None, typer.Option("--client", "-c", help="Only this client (repeatable).")
     ] = None,
     lookback_days: Annotated[
-        int, typer.Option(min=1, help="Look at occurrences whose window closed up to this many days ago.")
+        int,
+        typer.Option(
+            min=1,
+            max=3660,
+            help="Record as missed occurrences whose window closed up to this many days ago "
+            "(each schedule's last recorded occurrence is found whatever its age).",
+        ),
     ] = 7,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -124,6 +164,8 @@ def due_command(
     Exit 0 when it did its job, 1 when an occurrence was recorded missed or a run could not start,
     2 when a client's inventory is invalid (the others are still handled).
     """
+    from runner.due import due
+
     at = _now(now)
     ledger = open_ledger()
     with user_errors():
@@ -151,6 +193,8 @@ class Format(StrEnum):
 
 def print_resolution(ledger: Ledger, *, run_id: str | None = None, ticket: str | None = None) -> None:
     """Print a resolution record as Markdown (used by `maint run --ticket` too)."""
+    from runner.resolution import ResolutionError, resolution
+
     try:
         record = resolution(ledger, run_id=run_id, ticket=ticket)
     except ResolutionError as exc:
@@ -165,6 +209,8 @@ def resolution_command(
     fmt: Annotated[Format, typer.Option("--format", help="md for the client's report, or json.")] = Format.MD,
 ) -> None:
     """Status of each control before and after an ad hoc corrective run (or a ticket's runs)."""
+    from runner.resolution import ResolutionError, resolution
+
     if (run_id is None) == (ticket is None):
         fail("give a RUN_ID or --ticket ID")
     ledger = open_ledger()

@@ -13,11 +13,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from runner.results import Control, Finding
+if TYPE_CHECKING:  # annotations only: `maint --help` reads KINDS without loading pydantic (start-up time)
+    from runner.results import Control, Finding
 
-EvaluatorFn = Callable[[Any, Mapping[str, Any]], list[Finding]]
+EvaluatorFn: TypeAlias = "Callable[[Any, Mapping[str, Any]], list[Finding]]"
 
 #: modules that register evaluators; a new domain adds its module here
 MODULES: tuple[str, ...] = (
