@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import safeyaml
+from runner.inventory.loader import VARS_SUFFIXES, is_vault_file
 from runner.redact import MASK, is_secret_key
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ NOT_SECRET_ENV = frozenset(
 _ENV_LOOKUP = re.compile(
     r"""(?:lookup|query|q)\(\s*['"](?:ansible\.builtin\.)?env['"]\s*,\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]"""
 )
-_VAULT_MARK = "$ANSIBLE_VAULT;"
-_YAML_SUFFIXES = ("", ".yml", ".yaml", ".json")
 
 
 def secret_env_name(name: str) -> bool:
@@ -86,11 +85,7 @@ class _Vault:
 
 def _inventory_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
-        if (
-            path.is_file()
-            and path.suffix in _YAML_SUFFIXES
-            and not any(p.startswith(".") for p in path.parts)
-        ):
+        if path.is_file() and path.suffix in VARS_SUFFIXES and not any(p.startswith(".") for p in path.parts):
             yield path
 
 
@@ -119,7 +114,7 @@ class _Collector:
 
     def text(self, text: str) -> None:
         """A whole file: a vault file's every value is a credential."""
-        if text.lstrip().startswith(_VAULT_MARK):
+        if is_vault_file(text):
             plain = self.vault.decrypt(text)
             if plain is None:
                 return
