@@ -22,8 +22,8 @@ demo: setup
 	$(BIN)/maint demo
 
 lint: setup
-	$(BIN)/ruff check runner plugins tests bench
-	$(BIN)/ruff format --check runner plugins tests bench
+	$(BIN)/ruff check runner collections tests bench
+	$(BIN)/ruff format --check runner collections tests bench
 	$(BIN)/yamllint -s .
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production playbooks roles
 

@@ -1,6 +1,6 @@
 """Build step of the wheel: ship the Ansible side of the project inside the package.
 
-``roles/``, ``playbooks/``, ``plugins/`` and ``ansible.cfg`` are copied to ``runner/_data/`` in the build,
+``roles/``, ``playbooks/``, ``collections/`` and ``ansible.cfg`` are copied to ``runner/_data/`` in the build,
 so an installed ``maint`` (``pip install "maint @ git+..."``, a pre-commit hook, a CI job) runs the same
 roles and playbooks as a checkout; ``runner/paths.py`` reads them from there when ``MAINT_HOME`` has none
 of its own. Metadata lives in pyproject.toml; MANIFEST.in puts the same folders into the sdist.
@@ -15,7 +15,7 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-ASSETS = ("ansible.cfg", "playbooks", "plugins", "roles")
+ASSETS = ("ansible.cfg", "collections", "playbooks", "roles")
 DATA = Path("runner") / "_data"
 
 

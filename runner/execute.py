@@ -146,14 +146,12 @@ def _write_private(path: Path, content: str) -> None:
 
 
 def _runner_env() -> dict[str, str]:
-    plugins = paths.plugins_dir()  # MAINT_HOME's own, else the installed package's (runner/paths.py)
     bindir = str(Path(sys.executable).parent)
     return {
         "ANSIBLE_CONFIG": str(paths.ansible_cfg()),
         "ANSIBLE_ROLES_PATH": str(paths.roles_dir()),
-        "ANSIBLE_ACTION_PLUGINS": str(plugins / "action"),
-        "ANSIBLE_LIBRARY": str(plugins / "modules"),
-        "ANSIBLE_FILTER_PLUGINS": str(plugins / "filter"),
+        # the maint.core collection: MAINT_HOME's own, else the installed package's (runner/paths.py)
+        "ANSIBLE_COLLECTIONS_PATH": str(paths.collections_dir()),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
         "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -4,10 +4,11 @@ Two kinds of files, two places:
 
 - the *client side* — ``inventories/`` and the private ``var/`` — lives under the project root: ``MAINT_HOME``
   when set, else the checkout this package runs from, else (an installed package) the current directory;
-- the *Ansible side* — ``roles/``, ``playbooks/``, ``plugins/``, ``ansible.cfg`` — is taken from the project
-  root when it has its own copy, else from the package: a wheel carries them as ``runner/_data/`` (setup.py
-  copies them in at build time), an editable install reads them from its checkout. So a repository holding
-  only ``inventories/`` (the README's pre-commit and CI recipe, ``MAINT_HOME=.``) still knows every role.
+- the *Ansible side* — ``roles/``, ``playbooks/``, ``collections/``, ``ansible.cfg`` — is taken from the
+  project root when it has its own copy, else from the package: a wheel carries them as ``runner/_data/``
+  (setup.py copies them in at build time), an editable install reads them from its checkout. So a repository
+  holding only ``inventories/`` (the README's pre-commit and CI recipe, ``MAINT_HOME=.``)
+  still knows every role.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _PACKAGE_PARENT = _PACKAGE_DIR.parent
-#: roles/, playbooks/, plugins/ and ansible.cfg inside an installed wheel
+#: roles/, playbooks/, collections/ and ansible.cfg inside an installed wheel
 BUNDLED = _PACKAGE_DIR / "_data"
 
 
@@ -37,14 +38,14 @@ def project_root() -> Path:
 
 
 def package_assets() -> Path | None:
-    """Where the package keeps its own roles/, playbooks/, plugins/ and ansible.cfg (None: nowhere)."""
+    """Where the package keeps its own roles/, playbooks/, collections/ and ansible.cfg (None: nowhere)."""
     if BUNDLED.is_dir():
         return BUNDLED
     return _checkout()
 
 
 def asset(name: str) -> Path:
-    """``roles``, ``playbooks``, ``plugins`` or ``ansible.cfg``: the project root's own, else the package's.
+    """``roles``, ``playbooks``, ``collections`` or ``ansible.cfg``: the project root's, else the package's.
 
     Taken one by one, so a project root with roles of its own still uses the package's playbooks.
     """
@@ -70,9 +71,9 @@ def roles_dir() -> Path:
     return asset("roles")
 
 
-def plugins_dir() -> Path:
-    """Holds ``action/``, ``modules/`` and ``filter/``."""
-    return asset("plugins")
+def collections_dir() -> Path:
+    """Holds ``ansible_collections/maint/core/``: the modules and action plugins of ``maint.core``."""
+    return asset("collections")
 
 
 def ansible_cfg() -> Path:

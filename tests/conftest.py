@@ -12,6 +12,8 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+#: the maint.core collection's plugins (modules, action plugins)
+PLUGINS = REPO / "collections/ansible_collections/maint/core/plugins"
 #: the vendored corpus of real-world outputs (tests/data/corpus/SOURCES.md: origin and licence of each file)
 CORPUS = REPO / "tests" / "data" / "corpus"
 

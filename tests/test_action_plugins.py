@@ -23,6 +23,7 @@ import pytest
 from runner.redact import MASK, is_secret_key, redact
 
 REPO = Path(__file__).resolve().parent.parent
+PLUGINS = REPO / "collections/ansible_collections/maint/core/plugins"
 BIN = Path(sys.executable).parent
 STATUSES = {"pass", "fail", "warn", "not_checked", "error"}
 CONTROLS = [f"HEALTH-LNX-0{i}" for i in range(1, 8)]
@@ -129,7 +130,7 @@ def test_redact_masks_vault_objects_without_decrypting() -> None:
 @pytest.fixture(scope="module")
 def collector() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "linux_health_facts", REPO / "plugins/modules/linux_health_facts.py"
+        "linux_health_facts", PLUGINS / "modules/linux_health_facts.py"
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -255,12 +256,12 @@ PLAYBOOK = """\
           - {control: TEST-CHK-05, title: Five, domain: health, status: pass, severity: low, colour: red}
       ignore_errors: true
     - name: An unknown evaluator
-      maint_evaluate:
+      maint.core.maint_evaluate:
         kind: no_such_kind
         data: {}
       ignore_errors: true
     - name: Raw data of the wrong shape
-      maint_evaluate:
+      maint.core.maint_evaluate:
         kind: linux_health
         data: {schema: 1, filesystems: "full"}
 

@@ -85,7 +85,7 @@ def test_command_help_loads_no_heavy_library(tmp_path: Path, args: list[str]) ->
 
 def test_help_constants_agree_with_the_modules_they_stand_for() -> None:
     """The CLI keeps a few lists as data so --help loads nothing; they must equal the real ones."""
-    from runner.commands import lint_config, network, review
+    from runner.cli import lint_config, network, review
     from runner.network import Platform, simulator
     from runner.review import DEFAULT_MAX_WAIVER_DAYS
 

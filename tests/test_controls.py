@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 from runner import controls
-from tests.conftest import REPO
+from tests.conftest import PLUGINS, REPO
 
 
 def test_catalogue_is_what_the_code_defines() -> None:
@@ -19,9 +19,7 @@ def test_runner_controls_are_where_they_say() -> None:
 
     assert SCHEDULE_CONTROL.control in controls.RUNNER_CONTROLS
     assert '"MAINT-ROLE-01"' in (REPO / "runner" / "events.py").read_text()
-    spec = importlib.util.spec_from_file_location(
-        "guard", REPO / "plugins" / "action" / "maint_window_guard.py"
-    )
+    spec = importlib.util.spec_from_file_location("guard", PLUGINS / "action" / "maint_window_guard.py")
     assert spec is not None and spec.loader is not None
     guard = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(guard)

@@ -52,7 +52,7 @@ def test_evaluate_refuses_hostile_input(tmp_path: Path, content: str, expected: 
 
 
 def test_evaluate_reads_at_most_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("runner.cli.MAX_EVALUATE_INPUT", 1024 * 1024)
+    monkeypatch.setattr("runner.cli.core.MAX_EVALUATE_INPUT", 1024 * 1024)
     code, output = run("evaluate", "linux_health", "/dev/zero")
     assert code == 2
     one_line_error(output, "/dev/zero", "larger than the 1 MiB limit")

@@ -18,7 +18,7 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_antivirus import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
-from tests.conftest import REPO
+from tests.conftest import PLUGINS, REPO
 from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
 
 DATA = Path(__file__).parent / "data" / "linux_antivirus"
@@ -37,7 +37,7 @@ def load(name: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def collector() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "linux_antivirus_facts", REPO / "plugins/modules/linux_antivirus_facts.py"
+        "linux_antivirus_facts", PLUGINS / "modules/linux_antivirus_facts.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

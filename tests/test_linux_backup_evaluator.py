@@ -20,7 +20,7 @@ from runner import evaluators
 from runner.evaluators import EvaluatorError
 from runner.evaluators.linux_backup import CONTROL_IDS, DEFAULTS
 from runner.results import Domain, Status
-from tests.conftest import REPO
+from tests.conftest import PLUGINS, REPO
 from tests.evaluator_cases import assert_cases_documented, case_ids, check_case, load_json
 
 DATA = Path(__file__).parent / "data" / "linux_backup"
@@ -173,7 +173,7 @@ def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> Non
 
 
 def _collector() -> Any:
-    sys.path.insert(0, str(REPO / "plugins" / "modules"))
+    sys.path.insert(0, str(PLUGINS / "modules"))
     try:
         import linux_backup_facts  # type: ignore[import-not-found]
     finally:

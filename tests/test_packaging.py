@@ -29,7 +29,7 @@ ASSETS = (
     "playbooks/site.yml",
     "playbooks/role.yml",
     "roles/linux_health/tasks/main.yml",
-    "plugins/action/maint_evaluate.py",
+    "collections/ansible_collections/maint/core/plugins/action/maint_evaluate.py",
 )
 #: top-level entries that are not part of a build (the build reads only what pyproject/setup/MANIFEST name)
 NOT_SOURCES = {
@@ -126,7 +126,7 @@ def _bash(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     )
 
 
-def test_wheel_carries_roles_playbooks_plugins_and_ansible_cfg(installed: Path) -> None:
+def test_wheel_carries_roles_playbooks_collections_and_ansible_cfg(installed: Path) -> None:
     data = installed / "runner" / "_data"
     for asset in ASSETS:
         assert (data / asset).is_file(), asset
@@ -143,7 +143,7 @@ def test_installed_package_not_the_checkout_provides_the_roles(installed: Path, 
     repo = _scratch_repo(tmp_path)
     probe = (
         "import runner, runner.paths as p; from runner.inventory.loader import known_roles; "
-        "print(runner.__file__); print(p.roles_dir()); print(p.playbooks_dir()); print(p.plugins_dir()); "
+        "print(runner.__file__); print(p.roles_dir()); print(p.playbooks_dir()); print(p.collections_dir()); "
         "print(p.ansible_cfg()); print(p.inventories_dir()); print(','.join(sorted(known_roles())))"
     )
     result = subprocess.run(
@@ -154,12 +154,12 @@ def test_installed_package_not_the_checkout_provides_the_roles(installed: Path, 
         text=True,
         check=True,
     )
-    module, roles_dir, playbooks, plugins, cfg, inventories, roles = result.stdout.splitlines()
+    module, roles_dir, playbooks, collections, cfg, inventories, roles = result.stdout.splitlines()
     data = installed.resolve() / "runner" / "_data"
     assert Path(module).is_relative_to(installed.resolve())
     assert Path(roles_dir) == data / "roles"
     assert Path(playbooks) == data / "playbooks"
-    assert Path(plugins) == data / "plugins"
+    assert Path(collections) == data / "collections"
     assert Path(cfg) == data / "ansible.cfg"
     assert Path(inventories) == repo.resolve() / "inventories"
     assert "linux_health" in roles.split(",")
@@ -228,7 +228,7 @@ def test_installed_package_without_maint_home_works_in_the_current_directory(
 
 
 @pytest.mark.integration
-def test_installed_package_runs_a_role_with_its_own_playbooks_and_plugins(
+def test_installed_package_runs_a_role_with_its_own_playbooks_and_collection(
     installed: Path, tmp_path: Path
 ) -> None:
     repo = _scratch_repo(tmp_path)
@@ -243,7 +243,7 @@ def test_installed_package_runs_a_role_with_its_own_playbooks_and_plugins(
     data = installed.resolve() / "runner" / "_data"
     assert env["ANSIBLE_CONFIG"] == str(data / "ansible.cfg")
     assert env["ANSIBLE_ROLES_PATH"] == str(data / "roles")
-    assert env["ANSIBLE_ACTION_PLUGINS"] == str(data / "plugins" / "action")
+    assert env["ANSIBLE_COLLECTIONS_PATH"] == str(data / "collections")
     assert json.loads(command.read_text())["cwd"] == str(repo.resolve())
     assert json.loads(result.stdout)["status"] == "successful", result.stdout
 
@@ -261,6 +261,6 @@ def test_wheel_metadata_version_is_what_maint_version_prints(installed: Path, tm
 def test_sdist_manifest_names_the_assets() -> None:
     """``pip install`` from an sdist (``python -m build``) needs the same files as one from Git."""
     manifest = (REPO / "MANIFEST.in").read_text()
-    for name in ("roles", "playbooks", "plugins"):
+    for name in ("roles", "playbooks", "collections"):
         assert re.search(rf"^graft {name}$", manifest, re.M), name
     assert re.search(r"^include ansible\.cfg$", manifest, re.M)

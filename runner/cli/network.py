@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from runner import paths
-from runner.cli import app, dump, fail, open_ledger, out, user_errors
+from runner.cli.app import app, dump, fail, open_ledger, out, user_errors
 
 if TYPE_CHECKING:  # each command imports what it uses: `maint --help` must not load paramiko (start-up)
     from runner.ledger import Ledger

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from runner.cli import EXIT_NOT_PASSED, EXIT_OK, app, dump, fail, out
+from runner.cli.app import EXIT_NOT_PASSED, EXIT_OK, app, dump, fail, out
 
 #: runner.network.Platform's values and "auto", as data: `maint --help` must not load the network code
 #: (start-up time); tests/test_cli_startup.py checks they agree

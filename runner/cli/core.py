@@ -1,143 +1,39 @@
-"""The ``maint`` command line: parses arguments, calls the library, prints, picks the exit code.
+"""The root commands of ``maint``: inventory validate, run, runs, status, evaluate, ledger, demo.
 
-Exit codes: 0 everything passed / the command did its job; 1 some check did not pass (or the
-ledger failed verification, or validation found problems where noted); 2 the command could not
-run (bad inventory, unknown client or role, unreadable file…), with one clear message.
+They register on the shared apps of :mod:`runner.cli.app`; see there for the exit codes.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
 # Start-up time (issue 10, section 7): only what every command needs is imported here (typer, rich's
 # console, the run modes and the evaluator kinds for the help); each command imports the job runner, the
 # ledger, the inventory schema, the network code... in its own body. tests/test_cli_startup.py checks it.
 from runner import evaluators, paths
+from runner.cli.app import (
+    EXIT_CANNOT_RUN,
+    EXIT_NOT_PASSED,
+    EXIT_OK,
+    app,
+    dump,
+    err,
+    fail,
+    inventory_app,
+    ledger_app,
+    open_ledger,
+    out,
+    user_errors,
+)
 from runner.modes import Mode
 
 if TYPE_CHECKING:
     from runner.execute import RunOutcome, RunRequest
-    from runner.ledger import Ledger
-
-EXIT_OK, EXIT_NOT_PASSED, EXIT_CANNOT_RUN = 0, 1, 2
-
-app = typer.Typer(
-    name="maint",
-    help="Preventive IT maintenance as code: run roles per client, judge, record, report.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-inventory_app = typer.Typer(help="Client inventories.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The compliance ledger.", no_args_is_help=True)
-app.add_typer(inventory_app, name="inventory")
-app.add_typer(ledger_app, name="ledger")
-
-
-def _console(stderr: bool = False) -> Console:
-    """A console that keeps tables readable in logs and pipes (no terminal width to follow)."""
-    console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal:
-        console = Console(stderr=stderr, highlight=False, width=max(console.width, 160))
-    return console
-
-
-out = _console()
-err = _console(stderr=True)
-
-#: errors a user can fix: one message, exit 2, no traceback (and OSError). Named by their module, not
-#: imported: a class whose module was never imported cannot have been raised (start-up time)
-USER_ERRORS: tuple[tuple[str, str], ...] = (
-    ("runner.inventory.loader", "InventoryError"),
-    ("runner.inventory.loader", "UnknownClientError"),
-    ("runner.execute", "RunError"),
-    ("runner.locks", "ClientBusyError"),
-    ("runner.ledger.store", "LedgerError"),
-    ("runner.evaluators", "EvaluatorError"),
-    ("runner.ingest", "IngestError"),
-    ("runner.names", "UnsafeNameError"),  # a client, host or run name that would climb out of its folder
-    ("runner.inventory.patterns", "PatternError"),  # a --limit or role pattern Ansible cannot read
-)
-
-
-def user_error_types() -> tuple[type[BaseException], ...]:
-    """OSError and the classes of :data:`USER_ERRORS` whose module is loaded."""
-    found: list[type[BaseException]] = [OSError]
-    for module, name in USER_ERRORS:
-        cls = getattr(sys.modules.get(module), name, None)
-        if isinstance(cls, type) and issubclass(cls, BaseException):
-            found.append(cls)
-    return tuple(found)
-
-
-def fail(message: str, code: int = EXIT_CANNOT_RUN) -> NoReturn:
-    from rich.markup import escape  # a client name like "[/]" is text, not console markup
-
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    try:
-        yield
-    except user_error_types() as exc:
-        fail(str(exc))
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            number = version("maint")
-        except PackageNotFoundError:  # imported from a bare checkout that was never installed
-            number = "0+unknown"
-        sys.stdout.write(f"maint {number}\n")
-        raise typer.Exit(EXIT_OK)
-
-
-@app.callback()
-def _setup(
-    verbose: Annotated[
-        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
-    ] = 0,
-    show_version: Annotated[
-        bool,
-        typer.Option(
-            "--version", is_eager=True, callback=_print_version, help="Print the installed version and exit."
-        ),
-    ] = False,
-) -> None:
-    from rich.logging import RichHandler
-
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
-        force=True,
-    )
-
-
-def open_ledger() -> Ledger:
-    from runner.ledger import Ledger
-
-    with user_errors():
-        return Ledger()
-
-
-def dump(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 # --------------------------------------------------------------------------- inventory
@@ -267,7 +163,7 @@ def run(
             out.print(f"not reached: {', '.join(outcome.not_reached)}", soft_wrap=True)
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
         if ticket:  # ad hoc corrective run: each control before and after (maint resolution)
-            from runner.commands.schedule import print_resolution
+            from runner.cli.schedule import print_resolution
 
             print_resolution(open_ledger(), run_id=outcome.run_id)
     raise typer.Exit(code)
@@ -536,17 +432,3 @@ def demo() -> None:
     out.print("next: maint status demo | maint runs demo | maint ledger verify demo")
     if outcome.status in (RunStatus.ERROR, RunStatus.INTERRUPTED):
         raise typer.Exit(EXIT_NOT_PASSED)
-
-
-# Domain commands (network, schedules, inventory review…) live in runner/commands/ and register
-# themselves on `app`, `inventory_app` or `ledger_app` when imported here.
-from runner import commands  # noqa: E402, F401
-
-
-def main(argv: list[str] | None = None) -> None:
-    command: Callable[..., Any] = typer.main.get_command(app)
-    command(args=argv, prog_name="maint")
-
-
-if __name__ == "__main__":
-    main()

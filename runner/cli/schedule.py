@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from runner.cli import (
+from runner.cli.app import (
     EXIT_CANNOT_RUN,
     EXIT_NOT_PASSED,
     EXIT_OK,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from runner.cli import EXIT_CANNOT_RUN, EXIT_NOT_PASSED, EXIT_OK, fail, inventory_app
+from runner.cli.app import EXIT_CANNOT_RUN, EXIT_NOT_PASSED, EXIT_OK, fail, inventory_app
 
 #: runner.review.DEFAULT_MAX_WAIVER_DAYS, as data: `maint --help` must not load runner.review (start-up
 #: time); tests/test_cli_startup.py checks they agree
