@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runner.inventory import known_roles, validate_client
-from runner.review import ReviewRequest, review
+from runner.inventory.review import ReviewRequest, review
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -49,7 +49,7 @@ maintenance:
       fs_warn_pct: {fs_warn}
       uptime_warn_days: 60
   waivers:
-    - control: HEALTH-LNX-03
+    - control: HEALTH-LNX-06
       hosts: c{client}-h001
       owner: owner{client}@example.com
       reason: accepted until the migration

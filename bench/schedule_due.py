@@ -31,10 +31,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from runner import schedule_ledger as occ
 from runner.due import due
 from runner.inventory import list_clients, validate_client
 from runner.ledger import Ledger
-from runner.ledger import occurrences as occ
 from runner.schedule import occurrences
 
 ZONES = [

@@ -1,13 +1,19 @@
-"""SSH device simulators for Cisco IOS, Aruba AOS-CX, Aruba AOS-S and FortiOS (tests and ``maint demo``).
+"""SSH device simulators, one per network platform (tests, ``maint simulators`` and the demo client).
+
+A development and demo tool, not part of the runtime package ``runner``: ``runner`` imports it only on the
+demo path (``maint simulators``, the ``network_config`` action plugin for a ``network_config_simulated``
+device). What a platform's CLI looks like comes from its driver (``runner/network/platforms/<platform>.py``:
+``cli``, ``config_commands``, ``netmiko_device_type``, ``reencrypted``), so the simulator names no platform.
 
 Each :class:`Simulator` is a paramiko SSH server on 127.0.0.1 that answers what netmiko's session set-up
-sends for its platform (banner, prompt, paging off, enable, FortiOS console output mode) and serves
-``show running-config`` / ``show`` / ``show full-configuration`` from a configuration file read on every
-request, so a test can edit the file between two fetches. The banners, ``show version`` /
-``get system status`` texts and prompts are replayed from recorded sessions (``sim_data/README.md``).
+sends for its platform (banner, prompt, paging off, enable, FortiOS console output mode) and serves the
+driver's configuration commands (``show running-config``, FortiOS ``show`` / ``show full-configuration``)
+from a configuration file read on every request, so a test can edit the file between two fetches. The
+banners, ``show version`` / ``get system status`` texts and prompts are replayed from recorded sessions
+(``sim_data/README.md``).
 
-FortiOS re-encrypts its ``ENC`` secrets on every ``show``; the simulator does the same (fresh random
-ciphertext per request), which is what makes naive configuration diffs noisy.
+A platform whose device re-encrypts secrets on every ``show`` (FortiOS ``ENC``) gets fresh random
+ciphertext per request, which is what makes naive configuration diffs noisy.
 
 Fault modes (:class:`Fault`, settable while running): ``auth`` rejects every password, ``stall`` stops
 half-way through the configuration output and then sends nothing, ``drop`` closes the connection
@@ -42,6 +48,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paramiko.kex_group14 import KexGroup14SHA256  # type: ignore[import-untyped]
 from paramiko.primes import ModulusPack  # type: ignore[import-untyped]
 
+from runner.network.platforms import Cli, PlatformDriver, drivers
+
 log = logging.getLogger(__name__)
 
 SIM_DATA = Path(__file__).parent / "sim_data"
@@ -68,71 +76,10 @@ class Fault(StrEnum):
     SILENT = "silent"
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """How one platform's CLI looks: prompts, paging, commands (data, not branches)."""
-
-    netmiko_device_type: str
-    prompt: str  # "{h}" is the hostname
-    user_prompt: str | None  # None: sessions start privileged
-    config_commands: tuple[str, ...]
-    version_commands: tuple[str, ...]
-    paging_off: tuple[str, ...]
-    more: str
-    accepted: tuple[str, ...] = ()  # commands answered with nothing
-    press_any_key: bool = False
-    logout: tuple[str, ...] = ("exit", "logout")
-    logout_confirm: str | None = None
-
-
-DIALECTS: dict[str, Dialect] = {
-    "cisco_ios": Dialect(
-        netmiko_device_type="cisco_ios",
-        prompt="{h}#",
-        user_prompt="{h}>",
-        config_commands=("show running-config", "show run", "show startup-config"),
-        version_commands=("show version",),
-        paging_off=("terminal length 0",),
-        more=" --More-- ",
-        accepted=("terminal width 511", "terminal width 0"),
-    ),
-    "aruba_aoscx": Dialect(
-        netmiko_device_type="aruba_aoscx",
-        prompt="{h}# ",
-        user_prompt=None,
-        config_commands=("show running-config",),
-        version_commands=("show version",),
-        paging_off=("no page",),
-        more="-- MORE --, next page: Space, next line: Enter, quit: Control-C",
-    ),
-    "aruba_aoss": Dialect(
-        netmiko_device_type="aruba_procurve",
-        prompt="{h}# \x1b[K",
-        user_prompt=None,
-        config_commands=("show running-config",),
-        version_commands=("show version", "show system information", "show system-information"),
-        paging_off=("no page",),
-        more="-- MORE --, next page: Space, next line: Enter, quit: Control-C",
-        accepted=("terminal width 511",),
-        press_any_key=True,
-        logout_confirm="Do you want to log out (y/n)? ",
-    ),
-    "fortios": Dialect(
-        netmiko_device_type="fortinet",
-        prompt="{h} # ",
-        user_prompt=None,
-        config_commands=("show", "show full-configuration"),
-        version_commands=("get system status",),
-        paging_off=(),
-        more="--More-- ",
-    ),
-}
-
-#: the netmiko device type of each platform (what fetch passes to ConnectHandler)
-DEVICE_TYPES = {platform: d.netmiko_device_type for platform, d in DIALECTS.items()}
+#: the simulated platforms: every driver's, each with its recorded device in ``sim_data/<platform>/``
+DRIVERS: dict[str, PlatformDriver] = {d.platform.value: d for d in drivers()}
 
 _HOSTNAME = re.compile(r'^\s*(?:set\s+)?hostname\s+"?([^"\s]+)"?', re.MULTILINE)
-_ENC = re.compile(r"\bENC (\S+)")
 
 
 @dataclass(frozen=True)
@@ -148,8 +95,8 @@ class DeviceProfile:
     enable_secret: str = DEMO_ENABLE
 
     def __post_init__(self) -> None:
-        if self.platform not in DIALECTS:
-            raise ValueError(f"no simulator for platform {self.platform!r}; known: {', '.join(DIALECTS)}")
+        if self.platform not in DRIVERS:
+            raise ValueError(f"no simulator for platform {self.platform!r}; known: {', '.join(DRIVERS)}")
 
     @classmethod
     def default(cls, platform: str, config_path: Path | None = None) -> DeviceProfile:
@@ -229,14 +176,18 @@ class _Session:
     chan: paramiko.Channel
     privileged: bool = True
     paging: bool = True
-    fortios_output: str = "more"
+    console_output: str = "more"
     console_block: bool = False
     pending: bytes = field(default=b"")
     _skip_lf: bool = False
 
     @property
-    def dialect(self) -> Dialect:
-        return DIALECTS[self.sim.profile.platform]
+    def driver(self) -> PlatformDriver:
+        return DRIVERS[self.sim.profile.platform]
+
+    @property
+    def dialect(self) -> Cli:
+        return self.driver.cli
 
     def prompt(self) -> str:
         host = self.sim.hostname()
@@ -366,7 +317,7 @@ class _Session:
                     self.send("\n")
                     return True
             return False
-        if self.sim.profile.platform == "fortios" and self.fortios(cmd, pipe):
+        if dialect.console_output_mode and self.console(cmd):
             return True
         if cmd == "enable" and dialect.user_prompt:
             self.send("Password: ")
@@ -384,7 +335,7 @@ class _Session:
         if cmd in dialect.version_commands:
             self.output(_grep(_read(self.sim.profile.version_path), pipe))
             return True
-        if cmd in dialect.config_commands:
+        if cmd in self.driver.config_commands:
             if not self.privileged:
                 self.send("% Invalid input detected at '^' marker.\n")
                 return True
@@ -397,14 +348,15 @@ class _Session:
         )
         return True
 
-    def fortios(self, cmd: str, pipe: str) -> bool:
+    def console(self, cmd: str) -> bool:
+        """``config system console`` / ``set output standard|more`` / ``end``: the pager on or off."""
         if cmd == "get system console":
-            self.output(f"output              : {self.fortios_output}\n")
+            self.output(f"output              : {self.console_output}\n")
         elif cmd == "config system console":
             self.console_block = True
         elif self.console_block and cmd.startswith("set output "):
-            self.fortios_output = cmd.split()[-1]
-            self.paging = self.fortios_output != "standard"
+            self.console_output = cmd.split()[-1]
+            self.paging = self.console_output != "standard"
         elif cmd in ("end", "next"):
             self.console_block = False
         else:
@@ -413,8 +365,8 @@ class _Session:
 
     def config(self, pipe: str) -> None:
         text = self.sim.config_text()
-        if self.sim.profile.platform == "fortios":
-            text = _reencrypt(text)
+        if self.driver.reencrypted:
+            text = _reencrypt(self.driver.reencrypted, text)
         text = _grep(text, pipe)
         fault = self.sim.fault
         if fault is Fault.NOISE:
@@ -448,14 +400,18 @@ def _grep(text: str, pipe: str) -> str:
     return text
 
 
-def _reencrypt(text: str) -> str:
-    """Fresh ciphertext for every ``ENC`` value, as FortiOS does on each ``show``."""
+def _reencrypt(pattern: str, text: str) -> str:
+    """Fresh ciphertext for every encrypted value (group 1 of ``pattern``), as FortiOS gives on each show."""
 
     def fresh(match: re.Match[str]) -> str:
         size = max(12, len(match.group(1)) * 3 // 4)
-        return "ENC " + base64.b64encode(os.urandom(size)).decode("ascii")
+        start, end = match.span(1)
+        whole = match.group(0)
+        offset = match.start(0)
+        cipher = base64.b64encode(os.urandom(size)).decode("ascii")
+        return whole[: start - offset] + cipher + whole[end - offset :]
 
-    return _ENC.sub(fresh, text)
+    return re.sub(pattern, fresh, text)
 
 
 class Simulator:
@@ -479,7 +435,7 @@ class Simulator:
 
     @property
     def device_type(self) -> str:
-        return DIALECTS[self.profile.platform].netmiko_device_type
+        return DRIVERS[self.profile.platform].netmiko_device_type
 
     def hostname(self) -> str:
         match = _HOSTNAME.search(self.config_text())
@@ -580,7 +536,7 @@ class Simulator:
 
 
 def platforms() -> Sequence[str]:
-    return tuple(DIALECTS)
+    return tuple(DRIVERS)
 
 
 @contextlib.contextmanager
@@ -589,7 +545,7 @@ def running(profiles: Sequence[tuple[str, DeviceProfile, int]] = ()) -> Iterator
 
     Without arguments: one recorded device per platform on ephemeral ports.
     """
-    wanted = list(profiles) or [(p, DeviceProfile.default(p), 0) for p in DIALECTS]
+    wanted = list(profiles) or [(p, DeviceProfile.default(p), 0) for p in DRIVERS]
     sims: dict[str, Simulator] = {}
     try:
         for name, profile, port in wanted:

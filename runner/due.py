@@ -35,16 +35,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from runner import paths
+from runner import schedule_ledger as occ
 from runner.execute import RunError, RunOutcome, RunRequest, execute, new_run_id
 from runner.inventory import Client, InventoryError, list_clients, validate_client
 from runner.inventory.loader import Problem, UnknownClientError
 from runner.inventory.patterns import PatternError
 from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus
-from runner.ledger import occurrences as occ
-from runner.ledger.occurrences import OccurrenceRow, OccurrenceState
 from runner.locks import ClientBusyError, ClientLock
 from runner.results import CheckResult, Control, Domain, Severity, Status
 from runner.schedule import Occurrence, occurrences
+from runner.schedule_ledger import OccurrenceRow, OccurrenceState
 
 log = logging.getLogger(__name__)
 

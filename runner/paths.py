@@ -80,11 +80,13 @@ def ansible_cfg() -> Path:
     return asset("ansible.cfg")
 
 
-def var_dir() -> Path:
-    """Private state: the embedded ledger and each run's private_data_dir (mode 0700)."""
+def var_dir(create: bool = True) -> Path:
+    """Private state: the embedded ledger and each run's private_data_dir (mode 0700; created unless
+    ``create`` is false, for a reader that must leave no trace)."""
     env = os.environ.get("MAINT_VAR")
     path = Path(env).expanduser().resolve() if env else project_root() / "var"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if create:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -99,30 +99,10 @@ class Resolution:
         }
 
     def markdown(self) -> str:
-        title = f"Ticket {self.ticket}" if self.ticket else f"Run {self.runs[0].run_id}"
-        lines = [f"## Resolution record: {title} ({self.client})", ""]
-        for r in self.runs:
-            who = f" by {r.requested_by}" if r.requested_by else ""
-            scope = f", hosts {r.limit}" if r.limit else ""
-            lines.append(
-                f"- Run `{r.run_id}` {r.started_at:%Y-%m-%d %H:%M} UTC{who}: {r.mode} "
-                f"{', '.join(r.roles)}{scope} — {r.status.value}"
-                + (f". Reason: {_cell(r.reason)}" if r.reason else "")
-            )
-        verdict = "resolved: every control checked now passes" if self.resolved else "not fully resolved"
-        lines += ["", f"Outcome: **{verdict}**.", ""]
-        lines += ["| host | control | title | before | after | change |", "|---|---|---|---|---|---|"]
-        for c in self.changes:
-            before = c.before.status.value if c.before else "—"
-            lines.append(
-                f"| {_cell(c.host)} | {c.control} | {_cell(c.title)} | {before} | {c.after.status.value} | "
-                f"{c.change} |"
-            )
-        return "\n".join(lines) + "\n"
+        """Template ``runner/templates/resolution.md.j2``: the runs, the outcome, a row per control."""
+        from runner.render import render
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+        return render("resolution.md.j2", record=self)
 
 
 def resolution(ledger: Ledger, *, run_id: str | None = None, ticket: str | None = None) -> Resolution:

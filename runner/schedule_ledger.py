@@ -1,5 +1,7 @@
 """Schedule occurrences in the ledger: one chained row per state change, never updated.
 
+The schedule domain's ledger table (see :mod:`runner.domains`), read and written by :mod:`runner.due`.
+
 An occurrence (``client/schedule/UTC start``, see :mod:`runner.schedule`) gets a ``started``
 row per run attempt (the first run, then follow-ups limited to hosts left ``not_checked``), then
 one final row: ``completed`` (every planned host checked) or ``missed`` (the window closed first).
@@ -34,27 +36,19 @@ class OccurrenceState(StrEnum):
         return self is not OccurrenceState.STARTED
 
 
-schedule_occurrences = schema.register_chained(
-    sa.Table(
-        TABLE,
-        schema.metadata,
-        sa.Column("id", schema.BigId, primary_key=True, autoincrement=True),
-        sa.Column("client", sa.Text, nullable=False),
-        sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("prev_hash", sa.Text, nullable=False),
-        sa.Column("row_hash", sa.Text, nullable=False),
-        sa.Column("occurrence_id", sa.Text, nullable=False),
-        sa.Column("schedule", sa.Text, nullable=False),
-        sa.Column("window_start", sa.Text, nullable=False),
-        sa.Column("window_end", sa.Text, nullable=False),
-        sa.Column("state", sa.Text, nullable=False),
-        sa.Column("run_id", sa.Text),
-        sa.Column("detail", sa.Text, nullable=False),
-        sa.Column("recorded_at", sa.Text, nullable=False),
-        sa.UniqueConstraint("client", "seq", name="uq_schedule_occurrences_client_seq"),
-        sa.Index("ix_schedule_occurrences_occurrence", "occurrence_id", "seq"),
-        sa.Index("ix_schedule_occurrences_window", "window_end"),
-    )
+#: the domain's chained table (migration 0003; named in runner.domains)
+schedule_occurrences = schema.chained_table(
+    TABLE,
+    sa.Column("occurrence_id", sa.Text, nullable=False),
+    sa.Column("schedule", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Text, nullable=False),
+    sa.Column("window_end", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Text),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.Text, nullable=False),
+    sa.Index("ix_schedule_occurrences_occurrence", "occurrence_id", "seq"),
+    sa.Index("ix_schedule_occurrences_window", "window_end"),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-#: the maint.core collection's plugins (modules, action plugins)
+#: the maint.core collection's plugins (modules, module_utils, action plugins, plugin_utils)
 PLUGINS = REPO / "collections/ansible_collections/maint/core/plugins"
+# a collector or action plugin loaded from its file imports its shared code as Ansible does,
+# ``ansible_collections.maint.core.plugins.module_utils...`` (a namespace package under collections/)
+if str(REPO / "collections") not in sys.path:
+    sys.path.append(str(REPO / "collections"))
 #: the vendored corpus of real-world outputs (tests/data/corpus/SOURCES.md: origin and licence of each file)
 CORPUS = REPO / "tests" / "data" / "corpus"
 

@@ -1,16 +1,20 @@
-"""The Ansible side: redaction, the collector module's helpers, and the action plugins in a real playbook.
+"""The Ansible side: redaction, the maint.core collection's shared code, and its plugins in a real playbook.
 
-One ``ansible-playbook`` run (local connection, gather_facts false, JSON stdout callback) drives the
-linux_health role and the ``maint_check`` / ``maint_evaluate`` plugins; the tests assert on what the
-tasks returned, which is what the runner reads from the event stream.
+The collectors' shared helpers (``plugins/module_utils/``) and the action plugins' result rows
+(``plugins/plugin_utils/results.py``) are tested as functions; then one ``ansible-playbook`` run (local
+connection, gather_facts false, JSON stdout callback) drives the linux_health role, the linux_patching
+collector and ``maint.core.maint_evaluate``; the tests assert on what the tasks returned, which is what the
+runner reads from the event stream (and on AnsiballZ shipping module_utils with the collectors).
 """
 
 from __future__ import annotations
 
 import copy
+import gzip
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -19,14 +23,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from ansible_collections.maint.core.plugins.module_utils import commands, files, probes
+from ansible_collections.maint.core.plugins.plugin_utils import results as plugin_results
 
 from runner.redact import MASK, is_secret_key, redact
+from runner.results import Control, Domain, Severity, Status
+from tests.conftest import PLUGINS, REPO
 
-REPO = Path(__file__).resolve().parent.parent
-PLUGINS = REPO / "collections/ansible_collections/maint/core/plugins"
 BIN = Path(sys.executable).parent
-STATUSES = {"pass", "fail", "warn", "not_checked", "error"}
-CONTROLS = [f"HEALTH-LNX-0{i}" for i in range(1, 8)]
+STATUSES = {s.value for s in Status}
+# HEALTH-LNX-03 is retired (a pending reboot is PATCH-LNX-04's, judged once by linux_patching)
+CONTROLS = [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)]
 
 # ---------------------------------------------------------------- redact
 
@@ -124,6 +131,148 @@ def test_redact_masks_vault_objects_without_decrypting() -> None:
     assert redact({"note": EncryptedString()}) == {"note": MASK}
 
 
+# ---------------------------------------------------------------- module_utils: what the collectors share
+
+
+def test_collectors_import_their_shared_code_and_keep_no_copy() -> None:
+    """Each collector imports module_utils by FQCN (AnsiballZ ships it) instead of its own copy."""
+    copies = ("def unavailable(", "def probe(", "def utc_now(", "def first_line(", "def read_os_release(")
+    for name in ("linux_health_facts", "linux_patching_facts", "linux_antivirus_facts", "linux_backup_facts"):
+        text = (PLUGINS / "modules" / f"{name}.py").read_text()
+        assert "from ansible_collections.maint.core.plugins.module_utils." in text, name
+        assert [c for c in (*copies, "C_ENV =") if c in text] == [], name
+        if name != "linux_backup_facts":  # restic runs with its secrets in its own wrapper, masked
+            assert "subprocess.run(" not in text, name
+    assert not (PLUGINS / "action" / "maint_check.py").exists()
+    assert not (PLUGINS / "modules" / "maint_check.py").exists()
+
+
+def test_probe_keeps_a_crash_local() -> None:
+    def broken() -> None:
+        raise KeyError("boom")
+
+    assert probes.probe("kernel", broken) == {
+        "available": False,
+        "reason": "kernel probe crashed: KeyError: 'boom'",
+    }
+    assert probes.probe("ok", lambda x: {"available": True, "x": x}, 3) == {"available": True, "x": 3}
+    assert probes.unavailable("no tool", path="/x") == {"available": False, "reason": "no tool", "path": "/x"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", probes.utc_now())
+    assert probes.first_line("\n  \n first \nsecond") == "first"
+
+
+def test_command_result_never_raises(tmp_path: Path) -> None:
+    script = tmp_path / "tool"
+    script.write_text(
+        "#!/bin/sh\necho \"lang=$LANG extra=$EXTRA\"; echo '3 upgraded, 0 not upgraded.'; exit 3\n"
+    )
+    script.chmod(0o755)
+    out = commands.command_result(
+        [str(script)], 10.0, {"EXTRA": "yes"}, max_output=12, summary=re.compile(r"^\d+ upgraded")
+    )
+    assert out["rc"] == 3 and out["truncated"] is True
+    assert out["stdout"] == "t upgraded.\n" and len(out["stdout"]) == 12
+    assert out["summary"] == "3 upgraded, 0 not upgraded."  # kept whole although stdout was cut
+    rc, text, _err = commands.run([str(script)], 10.0, {"EXTRA": "yes"})
+    assert rc == 3 and text.startswith("lang=C extra=yes")
+    missing = commands.command_result([str(tmp_path / "absent")], 10.0)
+    assert missing["rc"] is None and "No such file" in missing["stderr"]
+    slow = tmp_path / "slow"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    late = commands.command_result([str(slow)], 0.2)
+    assert late == {"command": str(slow), "rc": None, "stdout": "", "stderr": "timed out after 0.2s"}
+
+
+def test_which_looks_in_the_sbin_folders_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert commands.which("sh") in ("/usr/bin/sh", "/bin/sh")
+    assert commands.which("no-such-tool-anywhere") is None
+
+
+def test_read_text_plain_gzip_capped_and_missing(tmp_path: Path) -> None:
+    plain = tmp_path / "history.log"
+    plain.write_bytes(b"Start-Date: 2026-11-27\n\xff end\n")
+    rotated = tmp_path / "history.log.2.gz"
+    rotated.write_bytes(gzip.compress(b"Upgrade: libc6\n"))
+    assert files.read_text(str(plain)) == "Start-Date: 2026-11-27\n\ufffd end\n"
+    assert files.read_text(str(plain), 5) == "Start"
+    assert files.read_text(str(rotated)) == "Upgrade: libc6\n"
+    (tmp_path / "broken.gz").write_bytes(b"\x1f\x8b not really")
+    assert files.read_text(str(tmp_path / "broken.gz")) is None
+    assert files.read_text(str(tmp_path / "absent")) is None
+    assert files.read_text(str(tmp_path)) is None  # a directory
+
+
+def test_os_release_fields() -> None:
+    text = (
+        'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n# comment\nID=debian\nVERSION_ID="12"\n'
+        'junk\nX="unterminated\n'
+    )
+    fields = files.parse_os_release(text)
+    assert fields == {
+        "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)",
+        "ID": "debian",
+        "VERSION_ID": "12",
+        "X": "unterminated",
+    }
+    here = files.read_os_release()
+    assert set(here) >= {"available", "id", "id_like", "version_id", "pretty_name"}
+    assert here["available"] is True and here["id"]
+
+
+# ---------------------------------------------------------------- plugin_utils: the rows the runner reads
+
+ROW_CONTROL = Control(
+    control="TEST-ROW-01",
+    title="A row",
+    domain=Domain.SECURITY,
+    severity=Severity.HIGH,
+    remediation="Change it.",
+)
+
+
+def test_result_rows_redact_evidence_and_name_host_and_role() -> None:
+    finding = ROW_CONTROL.finding(
+        Status.FAIL, {"user": "admin", "password": "hunter2", "vault": "$ANSIBLE_VAULT;1.1;AES256 3031"}
+    )
+    rows = plugin_results.result_rows([finding], "web01", "linux_health")
+    assert rows == [
+        {
+            "control": "TEST-ROW-01",
+            "title": "A row",
+            "domain": "security",
+            "status": "fail",
+            "severity": "high",
+            "evidence": {"user": "admin", "password": MASK, "vault": MASK},
+            "remediation": "Change it.",
+            "host": "web01",
+            "role": "linux_health",
+        }
+    ]
+    assert finding.evidence["password"] == "hunter2", "the finding itself is left alone"
+    counts = plugin_results.summary([*rows, {**rows[0], "status": "pass"}])
+    assert set(counts) == STATUSES and counts["fail"] == 1 and counts["pass"] == 1
+    assert sum(counts.values()) == 2
+    assert plugin_results.summary_line(counts) == "1 pass, 1 fail"
+
+
+def test_task_host_role_outside_and_inside_a_role() -> None:
+    class Role:
+        def get_name(self, include_role_fqcn: bool = True) -> str:
+            assert include_role_fqcn is False
+            return "network_config"
+
+    class Task:
+        def __init__(self, role: Role | None) -> None:
+            self._role = role
+
+    vars_ = {"inventory_hostname": "sw01"}
+    assert plugin_results.task_host_role(Task(None), vars_) == ("sw01", "")
+    assert plugin_results.task_host_role(Task(None), vars_, default_role="x") == ("sw01", "x")
+    assert plugin_results.task_host_role(Task(Role()), vars_) == ("sw01", "network_config")
+
+
 # ---------------------------------------------------------------- collector helpers
 
 
@@ -136,34 +285,6 @@ def collector() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.mark.parametrize(
-    ("older", "newer"),
-    [
-        ("6.1.0-21-amd64", "6.1.0-22-amd64"),
-        ("6.1.0-9-amd64", "6.1.0-10-amd64"),
-        ("5.14.0-362.8.1.el9_3.x86_64", "5.14.0-427.13.1.el9_4.x86_64"),
-        ("5.15.0-105-generic", "6.8.0-31-generic"),
-        ("4.18.0-513.5.1.el8_9.x86_64", "4.18.0-513.11.1.el8_9.x86_64"),
-    ],
-)
-def test_kernel_versions_order(collector: ModuleType, older: str, newer: str) -> None:
-    assert collector.version_key(older) < collector.version_key(newer)
-
-
-@pytest.mark.parametrize(
-    ("release", "flavour"),
-    [
-        ("6.1.0-21-amd64", "amd64"),
-        ("6.1.0-21-cloud-amd64", "cloud-amd64"),
-        ("6.8.0-31-generic", "generic"),
-        ("5.14.0-427.13.1.el9_4.x86_64", ""),
-        ("5.14.0-427.13.1.el9_4.x86_64+debug", "+debug"),
-    ],
-)
-def test_kernel_flavour(collector: ModuleType, release: str, flavour: str) -> None:
-    assert collector.kernel_flavour(release) == flavour
 
 
 def test_filesystems_from_a_mounts_table(collector: ModuleType, tmp_path: Path) -> None:
@@ -227,34 +348,15 @@ PLAYBOOK = """\
   roles:
     - role: linux_health
   tasks:
-    - name: Good single check with a secret in its evidence
-      maint_check:
-        control: TEST-CHK-01
-        title: A check written in the role
-        domain: security
-        status: fail
-        severity: high
-        evidence: {user: admin, password: hunter2, vault: "$ANSIBLE_VAULT;1.1;AES256 3031"}
-        remediation: Change it.
-    - name: Several checks at once
-      maint_check:
-        results:
-          - {control: TEST-CHK-02, title: Two, domain: backup, status: pass, severity: low}
-          - {control: TEST-CHK-03, title: Three, domain: backup, status: not_checked, severity: info,
-             evidence: {reason: weekly only}}
-    - name: A check with a bad status
-      maint_check:
-        control: TEST-CHK-04
-        title: Bad
-        domain: health
-        status: bogus
-        severity: low
-      ignore_errors: true
-    - name: A check naming an unknown field
-      maint_check:
-        results:
-          - {control: TEST-CHK-05, title: Five, domain: health, status: pass, severity: low, colour: red}
-      ignore_errors: true
+    - name: The patching collector, from the collection, in check mode (nothing refreshed)
+      maint.core.linux_patching_facts:
+        refresh_cache: false
+      check_mode: true
+      register: patching_raw
+    - name: PATCH-LNX-04, the one reboot judgement, from what it collected
+      maint.core.maint_evaluate:
+        kind: linux_patching
+        data: "{{ patching_raw.linux_patching }}"
     - name: An unknown evaluator
       maint.core.maint_evaluate:
         kind: no_such_kind
@@ -313,7 +415,7 @@ def task(tasks: dict[str, dict[str, Any]], name: str, play: str = "Role and plug
     return tasks[f"{play} / {name}"]
 
 
-def test_role_emits_six_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
+def test_role_emits_its_six_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
     res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Evaluate host health")
     assert res["changed"] is False and res.get("failed", False) is False
     rows = res["maint_results"]
@@ -336,7 +438,7 @@ def test_role_emits_six_results_with_client_overrides(tasks: dict[str, dict[str,
         assert by["HEALTH-LNX-04"]["status"] == "not_checked"
         assert by["HEALTH-LNX-04"]["evidence"]["reason"].startswith("systemd is not the init system")
     summary = res["maint_summary"]
-    assert set(summary) == STATUSES and sum(summary.values()) == 7
+    assert set(summary) == STATUSES and sum(summary.values()) == 6
     assert summary == {s: sum(r["status"] == s for r in rows) for s in STATUSES}
 
 
@@ -347,49 +449,39 @@ def test_collector_ran_once_and_changed_nothing(tasks: dict[str, dict[str, Any]]
     assert raw["schema"] == 1 and raw["system"] == "Linux"
     assert raw["filesystems"]["available"] is True
     assert any(item["mount"] == "/" for item in raw["filesystems"]["items"])
+    assert "reboot" not in raw, "a pending reboot is linux_patching's to collect and judge"
     assert not any(t.get("changed") for t in tasks.values())
 
 
-def test_maint_check_single_result_is_redacted(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "Good single check with a secret in its evidence")
-    assert res.get("failed", False) is False, "a failing check is not a failed task"
-    assert res["maint_results"] == [
-        {
-            "control": "TEST-CHK-01",
-            "title": "A check written in the role",
-            "domain": "security",
-            "status": "fail",
-            "severity": "high",
-            "evidence": {"user": "admin", "password": MASK, "vault": MASK},
-            "remediation": "Change it.",
-            "host": "localhost",
-            "role": "",
-        }
-    ]
-    assert res["maint_summary"] == {"pass": 0, "fail": 1, "warn": 0, "not_checked": 0, "error": 0}
-
-
-def test_maint_check_results_list(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "Several checks at once")
-    assert [(r["control"], r["status"], r["evidence"]) for r in res["maint_results"]] == [
-        ("TEST-CHK-02", "pass", {}),
-        ("TEST-CHK-03", "not_checked", {"reason": "weekly only"}),
-    ]
-    assert res["maint_summary"]["pass"] == 1 and res["maint_summary"]["not_checked"] == 1
-
-
-def test_maint_check_bad_status_fails_naming_the_field(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "A check with a bad status")
-    assert res["failed"] is True
-    assert "maint_results" not in res
-    assert "control 'TEST-CHK-04'" in res["msg"]
-    assert "field 'status'" in res["msg"] and "'bogus'" in res["msg"]
-
-
-def test_maint_check_unknown_field_fails(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "A check naming an unknown field")
-    assert res["failed"] is True
-    assert "field 'colour': Extra inputs are not permitted" in res["msg"]
+def test_patching_collector_runs_with_its_module_utils_and_feeds_patch_lnx_04(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    """AnsiballZ shipped module_utils with the collector; its reboot probes are what PATCH-LNX-04 judges."""
+    res = task(tasks, "The patching collector, from the collection, in check mode (nothing refreshed)")
+    assert res.get("failed", False) is False and res["changed"] is False, res.get("msg")
+    raw = res["linux_patching"]
+    assert raw["schema"] == 1 and raw["collected_at"].endswith("Z")
+    assert set(raw["os"]) == {"id", "id_like", "version_id", "pretty_name"}
+    if raw["manager"] == "none":
+        pytest.skip(f"this machine has no supported package manager: {raw['reason']}")
+    reboot = raw["reboot"]
+    assert set(reboot) == {"flag_file", "needs_restarting", "kernel"}
+    flag = reboot["flag_file"]
+    present = any(Path(p).exists() for p in ("/run/reboot-required", "/var/run/reboot-required"))
+    assert flag["available"] is (raw["manager"] == "apt" or present)
+    assert reboot["kernel"]["running"] == os.uname().release
+    rows = task(tasks, "PATCH-LNX-04, the one reboot judgement, from what it collected")["maint_results"]
+    (row,) = [r for r in rows if r["control"] == "PATCH-LNX-04"]
+    assert row["title"] == "No reboot is pending after updates"
+    assert not [r for r in rows if r["control"].startswith("HEALTH-")]
+    if flag["available"] and present:
+        assert row["status"] == "fail"
+    elif (
+        flag["available"]
+        and not reboot["kernel"]["available"]
+        and not reboot["needs_restarting"]["available"]
+    ):
+        assert (row["status"], row["evidence"]["checked"]) == ("pass", ["flag_file"])
 
 
 def test_maint_evaluate_unknown_kind_fails(tasks: dict[str, dict[str, Any]]) -> None:
@@ -408,17 +500,19 @@ def test_maint_evaluate_broken_data_gives_error_rows(tasks: dict[str, dict[str, 
     error = rows[0]["evidence"]["error"]
     assert error.startswith("linux_health: raw data has the wrong shape: hostname: Field required")
     assert "filesystems: Input should be a valid dictionary" in error
-    assert res["maint_summary"]["error"] == 7
+    assert res["maint_summary"]["error"] == len(CONTROLS)
 
 
-def test_threshold_typo_stops_the_role_before_collecting(tasks: dict[str, dict[str, Any]]) -> None:
+def test_threshold_typo_fails_the_evaluation_naming_the_key(tasks: dict[str, dict[str, Any]]) -> None:
+    """maint_evaluate checks thresholds against the catalogue: nothing is judged on bad settings."""
     play = "Thresholds with a typo"
-    res = task(
-        tasks, "linux_health : HEALTH-LNX-01..07 | PREFLIGHT | Thresholds are known and coherent", play
-    )
-    assert res["failed"] is True
-    assert "['fs_warn_percent']" in res["msg"]
-    assert f"{play} / linux_health : HEALTH-LNX-01..07 | AUDIT | Collect host health data" not in tasks
+    (name,) = [
+        k for k in tasks if k.startswith(f"{play} / ") and k.endswith("| AUDIT | Evaluate host health")
+    ]
+    res = tasks[name]
+    assert res["failed"] is True and "maint_results" not in res
+    assert "maintenance.thresholds.linux_health.fs_warn_percent: unknown threshold" in res["msg"]
+    assert "did you mean fs_warn_pct?" in res["msg"]
 
 
 FINDING_KEYS = {"control", "title", "domain", "status", "severity", "evidence", "remediation"}

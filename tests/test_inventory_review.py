@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,19 +22,20 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 from typer.testing import CliRunner
 
 from runner import evaluators
+from runner.catalogue import Threshold
 from runner.cli import app
-from runner.ledger import Ledger, RunRecord
-from runner.results import CheckResult, Status
-from runner.review import (
-    Direction,
+from runner.inventory.review import (
     Level,
     ReviewRequest,
-    ThresholdRule,
-    _judge,
+    judge,
     render_json,
     render_markdown,
     review,
+    threshold_specs,
 )
+from runner.inventory.review.diff import diff_thresholds, rule_param_limits
+from runner.ledger import Ledger, RunRecord
+from runner.results import CheckResult, Status
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 VAULT = VaultLib([("default", VaultSecret(b"test-vault-password"))])
@@ -61,7 +63,7 @@ maintenance:
       fs_warn_pct: 80
       uptime_warn_days: 60
   waivers:
-    - control: HEALTH-LNX-03
+    - control: HEALTH-LNX-06
       hosts: db01
       owner: marta@example.com
       reason: ERP database restarts only quarterly
@@ -278,7 +280,7 @@ STEPS: list[Step] = [
                 "replace",
                 f"{A}/group_vars/all/maintenance.yml",
                 "      uptime_warn_days: 30\n",
-                "      uptime_warn_days: 30\n      inode_warn_pct: 85\n"
+                "      uptime_warn_days: 30\n      inode_warn_pct: 85\n      fs_fail_pct: 95\n"
                 "      skip_controls: [HEALTH-LNX-04]\n",
             ),
         ],
@@ -290,6 +292,7 @@ STEPS: list[Step] = [
             "| linux_health | `fs_warn_pct` | 80 | 92 | loosened |",
             "| linux_health | `uptime_warn_days` | 60 | 30 | tightened |",
             "| linux_health | `inode_warn_pct` | 80 (default) | 85 | loosened |",
+            "| linux_health | `fs_fail_pct` | 90 (default) | 95 | loosened |",
             '| linux_health | `skip_controls` | [] (default) | ["HEALTH-LNX-04"] | loosened |',
             "loosened from 80 to 92, past the limit 90",
         ],
@@ -308,12 +311,12 @@ STEPS: list[Step] = [
             ),
         ],
         findings={
-            ("warning", "waiver-too-long", "maintenance.waivers[HEALTH-LNX-03 on db01]"),
+            ("warning", "waiver-too-long", "maintenance.waivers[HEALTH-LNX-06 on db01]"),
             ("warning", "waiver-no-expiry", "maintenance.waivers[HEALTH-LNX-01 on db*]"),
         },
         markdown=[
             "| HEALTH-LNX-01 | `db*` | added | pere@example.com | — | never |",
-            "| HEALTH-LNX-03 | `db01` | extended | marta@example.com | 2026-06-30 | 2027-12-31 |",
+            "| HEALTH-LNX-06 | `db01` | extended | marta@example.com | 2026-06-30 | 2027-12-31 |",
             "| HEALTH-LNX-05 | `web01` | removed | marta@example.com | 2026-05-01 | — |",
             "waiver by marta@example.com runs until 2027-12-31 (670 days, limit 180)",
         ],
@@ -560,13 +563,47 @@ def test_removed_host_whose_checks_still_fail(history: tuple[Path, list[str]], p
     ]
 
 
+@pytest.mark.parametrize("by", ["MAINT_DB_URL", "MAINT_VAR"])
 def test_no_ledger_skips_quietly_and_creates_none(
-    history: tuple[Path, list[str]], private_state: Path
+    history: tuple[Path, list[str]], private_state: Path, monkeypatch: pytest.MonkeyPatch, by: str
 ) -> None:
+    """Whether the URL is given or found under MAINT_VAR (runner.ledger.default_url), a review with
+    removed hosts and no ledger creates neither the ledger nor its folder."""
+    if by == "MAINT_VAR":
+        monkeypatch.delenv("MAINT_DB_URL")
     repo, base, head = step_range(history, "client-removed")
     report = review(ReviewRequest(base=base, head=head, cwd=repo, now=NOW))
     assert report.findings == [] and report.notes == []
     assert not (private_state / "ledger.db").exists()
+    assert not private_state.exists()
+
+
+def test_host_ranges_across_clients_and_a_commit_against_itself(tmp_path: Path) -> None:
+    """A host range (``db[01:02]``) names db01, as the loader expands it: the host is in two clients.
+    Reviewing a commit against itself changes nothing (and does not trip over one folder for both)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for path, text in BASE_FILES.items():
+        apply(repo, ("write", path, text))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    hosts = INITECH_HOSTS.replace(
+        "        dc01:\n          ansible_host: 203.0.113.5\n", "        db[01:02]:\n"
+    )
+    apply(repo, ("write", "inventories/initech/hosts.yml", hosts))
+    apply(repo, ("write", "inventories/initech/group_vars/all/maintenance.yml", INITECH_SETTINGS))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initech")
+    head = git(repo, "rev-parse", "HEAD")
+    report = review(ReviewRequest(base=base, head=head, cwd=repo, now=NOW))
+    assert [(f.code, f.client, f.where, f.message) for f in report.findings] == [
+        ("host-in-two-clients", "initech", "db01", "host db01 is also in client acme")
+    ]
+    same = review(ReviewRequest(base=head, head=head, cwd=repo, now=NOW))
+    assert same.clients == [] and same.findings == []
+    assert "No client inventory changed." in render_markdown(same)
 
 
 def test_working_tree_is_the_default_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -659,24 +696,108 @@ def test_max_waiver_days_option(history: tuple[Path, list[str]]) -> None:
     assert {f.code for f in report.findings} == {"waiver-no-expiry"}
 
 
+def spec(kind: str, looser: str, loosest: Any = None, default: Any = 80) -> Threshold:
+    return Threshold(
+        name="t", type=kind, unit="count", default=default, looser=looser, loosest=loosest, description="t"
+    )
+
+
 @pytest.mark.parametrize(
-    ("rule", "old", "new", "expected"),
+    ("threshold", "old", "new", "expected"),
     [
-        (ThresholdRule(Direction.HIGHER_LOOSER, 90), 80, 92, ("loosened", True)),
-        (ThresholdRule(Direction.HIGHER_LOOSER, 90), 80, 90, ("loosened", False)),
-        (ThresholdRule(Direction.HIGHER_LOOSER, 90), 92, 80, ("tightened", False)),
-        (ThresholdRule(Direction.LOWER_LOOSER, 10), 20, 5, ("loosened", True)),
-        (ThresholdRule(Direction.MORE_LOOSER, 0), [], ["X-1"], ("loosened", True)),
-        (ThresholdRule(Direction.MORE_LOOSER), ["a"], [], ("tightened", False)),
-        (ThresholdRule(Direction.MORE_LOOSER), ["a"], ["b"], ("changed", False)),
+        (spec("int", "higher", 90), 80, 92, ("loosened", True)),
+        (spec("int", "higher", 90), 80, 90, ("loosened", False)),
+        (spec("int", "higher", 90), 92, 80, ("tightened", False)),
+        (spec("int", "lower", 10, 20), 20, 5, ("loosened", True)),
+        (spec("float", "lower", 1.5, 2.0), 2.0, 1.0, ("loosened", True)),
+        (spec("int", "more", None, 5), 5, 7, ("loosened", False)),
+        (spec("int", "fewer", 1, 5), 5, 0, ("loosened", True)),
+        (spec("list", "more", 0, []), [], ["X-1"], ("loosened", True)),
+        (spec("list", "more", None, []), ["a"], [], ("tightened", False)),
+        (spec("list", "more", None, []), ["a"], ["b"], ("changed", False)),
+        (spec("list", "fewer", 2, []), ["a", "b", "c"], ["a"], ("loosened", True)),
+        (spec("list", "fewer", None, []), ["a"], ["a", "b"], ("tightened", False)),
+        (spec("bool", "lower", None, True), True, False, ("loosened", False)),
+        (spec("bool", "lower", None, True), False, True, ("tightened", False)),
+        (spec("bool", "higher", None, False), 0, True, ("changed", False)),
         (None, 1, 2, ("changed", False)),
-        (ThresholdRule(Direction.HIGHER_LOOSER), "80", 90, ("changed", False)),
+        (spec("int", "higher", None), "80", 90, ("changed", False)),
     ],
 )
 def test_threshold_direction(
-    rule: ThresholdRule | None, old: Any, new: Any, expected: tuple[str, bool]
+    threshold: Threshold | None, old: Any, new: Any, expected: tuple[str, bool]
 ) -> None:
-    assert _judge(rule, old, new) == expected
+    assert judge(threshold, old, new) == expected
+
+
+def _tight_and_loose(th: Threshold) -> tuple[Any, Any]:
+    """Two valid values of a catalogue threshold, the second looser than the first."""
+    if th.type == "map":  # network_config params: {rule: {parameter: limit}}, null switches a limit off
+        (rule, param), _ = next(iter(rule_param_limits().items()))
+        return {rule: {param: 1}}, {rule: {param: None}}
+    up = th.looser in ("higher", "more")
+    if th.type == "bool":
+        return (False, True) if up else (True, False)
+    if th.type == "list":
+        shorter = list(th.default)
+        extra = next((c for c in th.choices if c not in shorter), "ANOTHER-ITEM")
+        longer = [*shorter, extra]
+        return (shorter, longer) if up else (longer, shorter)
+    assert th.type in ("int", "float"), f"{th.name}: a {th.type} threshold has no order"
+    step = 1 if th.type == "int" else 0.5
+    low, high = th.default - step, th.default
+    if th.min is None or low < th.min:
+        low, high = th.default, th.default + step
+    return (low, high) if up else (high, low)
+
+
+CATALOGUE_THRESHOLDS = [
+    (role, name, th) for role, specs in sorted(threshold_specs().items()) for name, th in specs.items()
+]
+
+
+def test_every_catalogue_threshold_has_a_direction() -> None:
+    """Each threshold says which way loosens it; a map (network_config params) is judged limit by limit,
+    each limit's direction taken from the rule pack check that reads it."""
+    unjudged = [
+        f"{role}.{name}" for role, name, th in CATALOGUE_THRESHOLDS if th.looser is None and th.type != "map"
+    ]
+    assert CATALOGUE_THRESHOLDS and unjudged == []
+    assert rule_param_limits()[("NET-FGT-03", "max_admintimeout")] == ("higher", 15)
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "th"), CATALOGUE_THRESHOLDS, ids=[f"{r}.{n}" for r, n, _ in CATALOGUE_THRESHOLDS]
+)
+def test_each_catalogue_threshold_loosening_and_tightening_recognised(
+    role: str, name: str, th: Threshold
+) -> None:
+    """Every threshold of the catalogue: a client moving it one step looser is told "loosened", one step
+    back "tightened" (through the same path as a review: unset means the catalogue default); past its
+    ``loosest`` the review warns."""
+    tight, loose = _tight_and_loose(th)
+    specs = threshold_specs()
+
+    def changes(old: Any, new: Any) -> list[tuple[str, bool]]:
+        before = SimpleNamespace(thresholds={role: {name: old}})
+        after = SimpleNamespace(thresholds={role: {name: new}})
+        found, past = diff_thresholds(before, after, specs)  # type: ignore[arg-type]
+        return [(c.change, any(p is c for p, _ in past)) for c in found]
+
+    assert [kind for kind, _ in changes(tight, loose)] == ["loosened"]
+    assert [kind for kind, _ in changes(loose, tight)] == ["tightened"]
+    if th.loosest is None or th.type == "bool":
+        return
+    up = th.looser in ("higher", "more")
+    if th.type == "list":
+        items = [f"ITEM-{i}" for i in range(int(th.loosest) + 2)]
+        start, beyond = (items[:1], items) if up else (items, items[: int(th.loosest) - 1])
+        if not up and th.loosest < 1:
+            return  # nothing is shorter than an empty list
+    else:
+        step = 1 if th.type == "int" else 0.5
+        start, beyond = th.default, (th.loosest + step if up else th.loosest - step)
+    assert changes(start, beyond) == [("loosened", True)]
 
 
 # --------------------------------------------------------------------------- untrusted input (issue 10, 2b)

@@ -30,6 +30,13 @@ ASSETS = (
     "playbooks/role.yml",
     "roles/linux_health/tasks/main.yml",
     "collections/ansible_collections/maint/core/plugins/action/maint_evaluate.py",
+    # what the collectors and the action plugins share: AnsiballZ ships module_utils with each module
+    "collections/ansible_collections/maint/core/plugins/module_utils/commands.py",
+    "collections/ansible_collections/maint/core/plugins/module_utils/files.py",
+    "collections/ansible_collections/maint/core/plugins/module_utils/probes.py",
+    "collections/ansible_collections/maint/core/plugins/plugin_utils/results.py",
+    "collections/ansible_collections/maint/core/galaxy.yml",
+    "collections/ansible_collections/maint/core/meta/runtime.yml",
 )
 #: top-level entries that are not part of a build (the build reads only what pyproject/setup/MANIFEST name)
 NOT_SOURCES = {
@@ -136,6 +143,10 @@ def test_wheel_carries_roles_playbooks_collections_and_ansible_cfg(installed: Pa
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
     assert "runner/_data/roles/linux_health/tasks/main.yml" in names
+    plugins = "runner/_data/collections/ansible_collections/maint/core/plugins/"
+    shipped = {n.removeprefix(plugins) for n in names if n.startswith(plugins)}
+    here = REPO / "collections/ansible_collections/maint/core/plugins"
+    assert shipped == {str(p.relative_to(here)) for p in here.rglob("*.py") if "__pycache__" not in p.parts}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
@@ -246,6 +257,27 @@ def test_installed_package_runs_a_role_with_its_own_playbooks_and_collection(
     assert env["ANSIBLE_COLLECTIONS_PATH"] == str(data / "collections")
     assert json.loads(command.read_text())["cwd"] == str(repo.resolve())
     assert json.loads(result.stdout)["status"] == "successful", result.stdout
+
+
+@pytest.mark.integration
+def test_installed_package_serves_the_demo_network_devices(installed: Path, tmp_path: Path) -> None:
+    """The simulator (maint_devtools, outside the runtime package) and its recordings ship in the wheel:
+    the demo client's simulated devices answer an installed ``maint run demo``."""
+    site = installed.resolve()
+    assert (site / "maint_devtools" / "simulator.py").is_file()
+    assert (site / "maint_devtools" / "sim_data" / "fortios" / "running-config.txt").is_file()
+    repo = _scratch_repo(tmp_path)
+    result = _bash(
+        "MAINT_HOME=. maint run demo --role network_config --json", repo, _env(installed, tmp_path)
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    devices = {"demo-ios-sw01", "demo-cx-sw01", "demo-aoss-sw01", "demo-fgt-fw01"}
+    statuses: dict[str, set[str]] = {}
+    for row in json.loads(result.stdout)["results"]:
+        if row["host"] in devices:
+            statuses.setdefault(row["host"], set()).add(row["status"])
+    assert set(statuses) == devices
+    assert all(s <= {"pass", "fail", "warn"} for s in statuses.values()), statuses
 
 
 def test_wheel_metadata_version_is_what_maint_version_prints(installed: Path, tmp_path: Path) -> None:

@@ -13,27 +13,30 @@ from tests.conftest import REPO
 ROLES = sorted(p for p in (REPO / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
 
 
+GUARD = "maint.core.maint_window_guard"  # roles call the collection's action by FQCN
+
+
 def _guard_tasks(role: str) -> list[dict[str, object]]:
     tasks = []
     for file in sorted((REPO / "roles" / role / "tasks").glob("*.yml")):
         for task in yaml.safe_load(file.read_text()) or []:
-            if isinstance(task, dict) and "maint_window_guard" in task:
+            if isinstance(task, dict) and GUARD in task:
                 tasks.append(task)
     return tasks
 
 
 def test_window_guard_example_uses_the_control_the_role_uses() -> None:
     readme = (REPO / "README.md").read_text()
-    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "maint_window_guard:" in b]
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if f"{GUARD}:" in b]
     assert len(blocks) == 1
     example = yaml.safe_load(blocks[0])
-    guard = next(t for t in example if "maint_window_guard" in t)
-    action = guard["maint_window_guard"]["action"]
+    guard = next(t for t in example if GUARD in t)
+    action = guard[GUARD]["action"]
     # the role whose variable the example uses: "{{ linux_patching_reboot_minutes }}"
-    role = next(r.name for r in ROLES if f"{{{{ {r.name}_" in guard["maint_window_guard"]["minutes_needed"])
-    (role_task,) = [t for t in _guard_tasks(role) if t["maint_window_guard"]["action"] == action]  # type: ignore[index]
-    control = role_task["maint_window_guard"]["control"]  # type: ignore[index]
-    assert guard["maint_window_guard"]["control"] == control
+    role = next(r.name for r in ROLES if f"{{{{ {r.name}_" in guard[GUARD]["minutes_needed"])
+    (role_task,) = [t for t in _guard_tasks(role) if t[GUARD]["action"] == action]  # type: ignore[index]
+    control = role_task[GUARD]["control"]  # type: ignore[index]
+    assert guard[GUARD]["control"] == control
     for task in example:
         assert str(task["name"]).startswith(f"{control} |"), task["name"]
     assert guard["register"] == role_task["register"]

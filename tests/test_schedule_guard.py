@@ -34,7 +34,7 @@ def play(name: str, guard: dict[str, Any], play_vars: dict[str, Any] | None = No
         "tasks": [
             {
                 "name": "Guard",
-                "maint_window_guard": {"action": "reboot", **guard},
+                "maint.core.maint_window_guard": {"action": "reboot", **guard},
                 "register": "guard",
                 "ignore_errors": True,
             },

@@ -3,7 +3,7 @@
 :mod:`runner.cli.app` holds what every command shares (the Typer apps, consoles, exit codes, the error
 path); :mod:`runner.cli.core` the root commands (inventory validate, run, runs, status, evaluate, ledger,
 demo); each other module here one domain's commands, registered on the shared apps when imported below.
-A new domain adds its module and one line to :data:`COMMAND_MODULES`.
+A new domain adds its module and names it in its :mod:`runner.domains` entry (:data:`COMMAND_MODULES`).
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from typing import Any
 
 import typer
 
+from runner import domains
 from runner.cli.app import EXIT_CANNOT_RUN, EXIT_NOT_PASSED, EXIT_OK, app
 
-#: modules whose commands register themselves on the shared apps when imported
-COMMAND_MODULES: tuple[str, ...] = (
-    "runner.cli.core",
-    "runner.cli.lint_config",
-    "runner.cli.network",
-    "runner.cli.review",
-    "runner.cli.schedule",
-)
+#: modules whose commands register themselves on the shared apps when imported: each domain's, from
+#: :mod:`runner.domains` (a new domain's CLI module goes there)
+COMMAND_MODULES: tuple[str, ...] = domains.command_modules()
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

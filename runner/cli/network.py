@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # each command imports what it uses: `maint --help` must not 
     from runner.ledger import Ledger
     from runner.network.snapshots import Snapshot
 
-#: the simulators' platforms and faults (runner/network/simulator.py DIALECTS and Fault) for the help text,
+#: the simulators' platforms and faults (maint_devtools/simulator.py DRIVERS and Fault) for the help text,
 #: as data so the help loads no SSH code; tests/test_cli_startup.py checks they are the simulator's
 SIM_PLATFORMS: tuple[str, ...] = ("cisco_ios", "aruba_aoscx", "aruba_aoss", "fortios")
 SIM_FAULTS: tuple[str, ...] = ("none", "auth", "stall", "drop", "garbage", "noise", "silent")
@@ -187,12 +187,12 @@ def simulators(
     ] = None,
 ) -> None:
     """Serve simulated network devices on 127.0.0.1 until Ctrl-C (for trying netmiko or the role by hand)."""
-    from runner.network import simulator
+    from maint_devtools import simulator  # a demo tool: imported only here, never at start-up
 
-    names = platform or list(simulator.DIALECTS)
-    unknown = [p for p in names if p not in simulator.DIALECTS]
+    names = platform or list(simulator.DRIVERS)
+    unknown = [p for p in names if p not in simulator.DRIVERS]
     if unknown:
-        fail(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(simulator.DIALECTS)}")
+        fail(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(simulator.DRIVERS)}")
     if config and len(config) != len(names):
         fail("give one --config per --platform")
     try:

@@ -1,4 +1,7 @@
-"""``maint inventory review``: what a change of the inventories does, per client (:mod:`runner.review`)."""
+"""``maint inventory review``: what a change of the inventories does, per client.
+
+The work is :mod:`runner.inventory.review`, imported when the command runs (start-up stays lazy).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import typer
 
 from runner.cli.app import EXIT_CANNOT_RUN, EXIT_NOT_PASSED, EXIT_OK, fail, inventory_app
 
-#: runner.review.DEFAULT_MAX_WAIVER_DAYS, as data: `maint --help` must not load runner.review (start-up
-#: time); tests/test_cli_startup.py checks they agree
+#: runner.inventory.review.DEFAULT_MAX_WAIVER_DAYS, as data: `maint --help` must not load the review
+#: (start-up time); tests/test_cli_startup.py checks they agree
 DEFAULT_MAX_WAIVER_DAYS = 180
 
 
@@ -54,7 +57,7 @@ def inventory_review(
     Exit 0 when no error was found, 1 when there is an error (a plaintext secret, a schema error),
     2 when the review could not run (not a Git repository, unknown revision).
     """
-    from runner.review import ReviewError, ReviewRequest, render_json, render_markdown, review
+    from runner.inventory.review import ReviewError, ReviewRequest, render_json, render_markdown, review
 
     request = ReviewRequest(base=base, head=head, path=path, max_waiver_days=max_waiver_days)
     try:

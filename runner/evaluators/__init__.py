@@ -5,7 +5,7 @@ and from the CLI on a saved file (``maint evaluate KIND FILE``), so every judgem
 testable on recorded output with no host at all.
 
 An evaluator module registers itself with :func:`evaluator`; :data:`MODULES` lists the
-modules imported on first use.
+modules imported on first use (each domain names its own in :mod:`runner.domains`).
 """
 
 from __future__ import annotations
@@ -15,41 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from runner import domains
+
 if TYPE_CHECKING:  # annotations only: `maint --help` reads KINDS without loading pydantic (start-up time)
     from runner.results import Control, Finding
 
 EvaluatorFn: TypeAlias = "Callable[[Any, Mapping[str, Any]], list[Finding]]"
 
-#: modules that register evaluators; a new domain adds its module here
-MODULES: tuple[str, ...] = (
-    "runner.evaluators.linux_health",
-    "runner.evaluators.linux_patching",
-    "runner.evaluators.linux_antivirus",
-    "runner.evaluators.linux_backup",
-    "runner.evaluators.windows_health",
-    "runner.evaluators.windows_patching",
-    "runner.evaluators.windows_antivirus",
-    "runner.evaluators.windows_backup",
-    "runner.network.evaluator",
-)
+#: modules that register evaluators, imported on first use: each domain's, from :mod:`runner.domains`
+MODULES: tuple[str, ...] = domains.evaluator_modules()
 
-#: every registered kind, kept here as data so `maint evaluate --help` lists them without importing the
-#: evaluator modules (start-up time); a test checks it equals the registry
-KINDS: tuple[str, ...] = (
-    "apt",
-    "backup_files",
-    "clamav",
-    "linux_backup",
-    "linux_health",
-    "linux_patching",
-    "network_config",
-    "restic",
-    "smartctl",
-    "windows_antivirus",
-    "windows_backup",
-    "windows_health",
-    "windows_updates",
-)
+#: every registered kind, kept as data in :mod:`runner.domains` so `maint evaluate --help` lists them
+#: without importing the evaluator modules (start-up time); a test checks it equals the registry
+KINDS: tuple[str, ...] = domains.kinds()
 
 
 class EvaluatorError(Exception):

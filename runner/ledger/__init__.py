@@ -2,12 +2,13 @@
 
 SQLite (WAL) by default, PostgreSQL by URL (``MAINT_DB_URL``); schema by alembic
 migrations shipped in this package, applied when a :class:`Ledger` is opened.
+The ledger imports no domain: a domain defines its chained tables in its own module with
+:func:`runner.ledger.schema.chained_table`, named in :mod:`runner.domains`, which a :class:`Ledger`
+imports when opened.
 """
 
-from runner.ledger import occurrences  # noqa: F401  (registers its chained table)
 from runner.ledger.models import BadRow, RunInfo, RunRecord, RunStatus, VerifyReport
 from runner.ledger.store import Ledger, LedgerError, default_url
-from runner.network import snapshots as _network_snapshots  # noqa: F401  (registers config_snapshots)
 
 __all__ = [
     "BadRow",

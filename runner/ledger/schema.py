@@ -1,9 +1,11 @@
 """The ledger's tables (SQLAlchemy Core), matching ``migrations/versions``.
 
-Three chained tables (``runs``, ``run_events``, ``check_results``) are insert-only: every
-row carries its client's next ``seq`` (one sequence shared by the three tables), the
-``prev_hash`` of the row before it and its own ``row_hash``.  ``chain_heads`` holds one
-row per client pointing at the last appended row; it is the only table ever updated.
+The chained tables are insert-only: the ledger's own three (``runs``, ``run_events``,
+``check_results``) and those the domains define with :func:`chained_table` in their own modules
+(named in :mod:`runner.domains`). Every row carries its client's next ``seq`` (one sequence shared
+by all chained tables), the ``prev_hash`` of the row before it and its own ``row_hash``.
+``chain_heads`` holds one row per client pointing at the last appended row; it is the only table
+ever updated.
 
 Every stored value is text or an integer (datetimes as ISO-8601 UTC text, JSON as
 canonical text) so the hashes recompute identically on SQLite and PostgreSQL.
@@ -11,7 +13,13 @@ canonical text) so the hashes recompute identically on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
+
+from runner import domains
 
 metadata = sa.MetaData()
 
@@ -26,14 +34,51 @@ chain_heads = sa.Table(
     sa.Column("row_hash", sa.Text, nullable=False),
 )
 
-runs = sa.Table(
+#: the chain columns the ledger manages in every chained table (set by :meth:`Ledger.append`), after its key
+CHAIN_COLUMNS = ("client", "seq", "prev_hash", "row_hash")
+
+#: the chained tables: the ledger's own three, in the order verify() breaks ties on equal seq, then the
+#: domains' (by name, whatever order their modules were imported in); :func:`chained_table` adds to it
+CHAINED: tuple[sa.Table, ...] = ()
+_CORE = ("runs", "run_events", "check_results")
+
+
+def chained_table(name: str, *items: SchemaItem, key: sa.Column[Any] | None = None) -> sa.Table:
+    """Define the chained table ``name`` on :data:`metadata` and make it part of every client's hash chain.
+
+    The table's columns are its key (``key``, else ``id``: a 64-bit auto-increment surrogate that no hash
+    covers), then :data:`CHAIN_COLUMNS`, then ``items`` (the domain's columns, constraints and indexes); the
+    unique constraint ``uq_<name>_client_seq`` on (client, seq) is added. Once defined, the table is walked
+    by :meth:`Ledger.verify`, listed by :meth:`Ledger.clients` and written only through
+    :meth:`Ledger.append`. It is created by a migration of its own (``down_revision = "0001"``: one branch
+    per domain, upgraded with ``heads``) that :mod:`runner.domains` names with the module defining it.
+    """
+    global CHAINED
+    taken = {"id", *CHAIN_COLUMNS}
+    clashing = sorted(item.name for item in items if isinstance(item, sa.Column) and item.name in taken)
+    if clashing:
+        raise ValueError(f"chained table {name}: columns {clashing} are the ledger's own")
+    if key is None:
+        key = sa.Column("id", BigId, primary_key=True, autoincrement=True)
+    table = sa.Table(
+        name,
+        metadata,
+        key,
+        sa.Column("client", sa.Text, nullable=False),
+        sa.Column("seq", sa.BigInteger, nullable=False),
+        sa.Column("prev_hash", sa.Text, nullable=False),
+        sa.Column("row_hash", sa.Text, nullable=False),
+        *items,
+        sa.UniqueConstraint("client", "seq", name=f"uq_{name}_client_seq"),
+    )
+    core = [t for t in (*CHAINED, table) if t.name in _CORE]
+    domains = sorted((t for t in (*CHAINED, table) if t.name not in _CORE), key=lambda t: t.name)
+    CHAINED = (*sorted(core, key=lambda t: _CORE.index(t.name)), *domains)
+    return table
+
+
+runs = chained_table(
     "runs",
-    metadata,
-    sa.Column("run_id", sa.Text, primary_key=True),
-    sa.Column("client", sa.Text, nullable=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("prev_hash", sa.Text, nullable=False),
-    sa.Column("row_hash", sa.Text, nullable=False),
     sa.Column("mode", sa.Text, nullable=False),
     sa.Column("roles", sa.Text, nullable=False),
     sa.Column("host_limit", sa.Text),
@@ -45,35 +90,22 @@ runs = sa.Table(
     sa.Column("requested_by", sa.Text, nullable=False),
     sa.Column("started_at", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.Text, nullable=False),
-    sa.UniqueConstraint("client", "seq", name="uq_runs_client_seq"),
     sa.Index("ix_runs_client_started", "client", "started_at"),
     sa.Index("ix_runs_ticket", "ticket"),
+    key=sa.Column("run_id", sa.Text, primary_key=True),
 )
 
-run_events = sa.Table(
+run_events = chained_table(
     "run_events",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("client", sa.Text, nullable=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("prev_hash", sa.Text, nullable=False),
-    sa.Column("row_hash", sa.Text, nullable=False),
     sa.Column("run_id", sa.Text, sa.ForeignKey("runs.run_id", name="fk_run_events_run"), nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("recorded_at", sa.Text, nullable=False),
-    sa.UniqueConstraint("client", "seq", name="uq_run_events_client_seq"),
     sa.Index("ix_run_events_run", "run_id", "seq"),
 )
 
-check_results = sa.Table(
+check_results = chained_table(
     "check_results",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("client", sa.Text, nullable=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("prev_hash", sa.Text, nullable=False),
-    sa.Column("row_hash", sa.Text, nullable=False),
     sa.Column("run_id", sa.Text, sa.ForeignKey("runs.run_id", name="fk_check_results_run"), nullable=False),
     sa.Column("result_key", sa.Text, nullable=False),
     sa.Column("host", sa.Text, nullable=False),
@@ -89,30 +121,23 @@ check_results = sa.Table(
     sa.Column("ticket", sa.Text),
     sa.Column("recorded_at", sa.Text, nullable=False),
     sa.UniqueConstraint("run_id", "result_key", name="uq_check_results_run_key"),
-    sa.UniqueConstraint("client", "seq", name="uq_check_results_client_seq"),
     sa.Index("ix_check_results_latest", "client", "host", "control", "observed_at", "seq"),
 )
 
-#: the chained tables, in the order verify() breaks ties on equal seq; domains add theirs
-#: with :func:`register_chained`
-CHAINED: tuple[sa.Table, ...] = (runs, run_events, check_results)
+_domains_loaded = False
 
 
-def register_chained(table: sa.Table) -> sa.Table:
-    """Make ``table`` part of every client's hash chain (verify() walks it too).
+def load_domain_tables() -> None:
+    """Import every module :mod:`runner.domains` names as defining ledger tables (once per process).
 
-    A chained table has ``client``, ``seq``, ``prev_hash``, ``row_hash`` and an ``id``
-    surrogate key, is defined on :data:`metadata`, is created by a migration of its own
-    (``down_revision = "0001"``: one branch per domain, upgraded with ``heads``) and is only
-    ever written through :meth:`runner.ledger.Ledger.append`.
+    :class:`runner.ledger.Ledger` calls it when opened, so migrate, verify, clients and append see every
+    domain's tables although the ledger imports no domain module itself.
     """
-    global CHAINED
-    if table not in CHAINED:
-        missing = {"client", "seq", "prev_hash", "row_hash", "id"} - set(table.columns.keys())
-        if missing:
-            raise ValueError(f"chained table {table.name} lacks columns {sorted(missing)}")
-        CHAINED = (*CHAINED, table)
-    return table
+    global _domains_loaded
+    if not _domains_loaded:
+        for module in domains.table_modules():
+            importlib.import_module(module)
+        _domains_loaded = True
 
 
 #: columns not covered by a row's hash (the hash itself, its link, a surrogate key)
@@ -125,5 +150,6 @@ def content_columns(table: sa.Table) -> tuple[str, ...]:
 
 
 def row_id_column(table: sa.Table) -> str:
-    """The column that names a row in a report."""
-    return "run_id" if table is runs else "id"
+    """The column that names a row in a report: the table's key (``run_id`` for runs, else ``id``)."""
+    (key,) = table.primary_key.columns
+    return str(key.name)

@@ -1,5 +1,8 @@
 """Network device configurations: normalise, mask, parse and review (Cisco IOS, Aruba AOS-CX/AOS-S, FortiOS).
 
+Every fact about a platform is in its driver (``runner/network/platforms/<platform>.py``, :func:`driver`);
+the modules here are engines that read it.
+
 The pipeline for a configuration taken from a device::
 
     platform = detect_platform(raw)          # or known from inventory
@@ -13,7 +16,15 @@ from __future__ import annotations
 from runner.network.mask import mask, mask_with_lines
 from runner.network.normalise import normalise, normalise_with_lines
 from runner.network.parse import ConfigNode, ConfigTree, parse
-from runner.network.platforms import NetworkConfigError, Platform, detect_platform, read_config
+from runner.network.platforms import (
+    NetworkConfigError,
+    Platform,
+    PlatformDriver,
+    detect_platform,
+    driver,
+    drivers,
+    read_config,
+)
 from runner.network.review import (
     Rule,
     RulePack,
@@ -29,10 +40,13 @@ __all__ = [
     "ConfigTree",
     "NetworkConfigError",
     "Platform",
+    "PlatformDriver",
     "Rule",
     "RulePack",
     "all_controls",
     "detect_platform",
+    "driver",
+    "drivers",
     "evidence_summary",
     "mask",
     "mask_with_lines",

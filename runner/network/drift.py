@@ -9,7 +9,6 @@ FortiOS's re-encrypted ``ENC`` values never show up as a change.
 from __future__ import annotations
 
 import difflib
-import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -212,59 +211,22 @@ def to_json(report: DriftReport) -> str:
     return json.dumps(report.as_dict(), indent=2)
 
 
+def _counts(report: DriftReport) -> str:
+    return ", ".join(f"{n} {c}" for c, n in report.counts().items())
+
+
 def to_markdown(report: DriftReport) -> str:
-    counts = report.counts()
-    out = [
-        f"# Configuration drift: {report.client}",
-        "",
-        f"Since {report.since}: " + ", ".join(f"{n} {c}" for c, n in counts.items()),
-        "",
-        "| device | platform | change | + | - |",
-        "|---|---|---|---|---|",
-    ]
-    out += [
-        f"| {d.device} | {d.platform} | {d.change.value} | {d.added} | {d.removed} |" for d in report.devices
-    ]
-    for d in report.devices:
-        if d.diff:
-            out += [
-                "",
-                f"## {d.device} ({d.change.value}, +{d.added} -{d.removed})",
-                "",
-                "```diff",
-                *d.diff,
-                "```",
-            ]
-    return "\n".join(out) + "\n"
+    """Template ``runner/templates/drift.md.j2``: the device table, then each device's diff."""
+    from runner.render import render
+
+    return render("drift.md.j2", report=report, counts=_counts(report))
 
 
 def to_html(report: DriftReport) -> str:
-    e = html.escape
-    counts = report.counts()
-    rows = "".join(
-        f"<tr><td>{e(d.device)}</td><td>{e(d.platform)}</td><td>{e(d.change.value)}</td>"
-        f"<td>{d.added}</td><td>{d.removed}</td></tr>"
-        for d in report.devices
-    )
-    sections = []
-    for d in report.devices:
-        if not d.diff:
-            continue
-        body = "\n".join(
-            f'<span class="{_css(line)}">{e(line)}</span>' if _css(line) else e(line) for line in d.diff
-        )
-        sections.append(
-            f"<h2>{e(d.device)} ({e(d.change.value)}, +{d.added} -{d.removed})</h2><pre>{body}</pre>"
-        )
-    summary = ", ".join(f"{n} {e(c)}" for c, n in counts.items())
-    return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f"<title>Configuration drift: {e(report.client)}</title>"
-        "<style>.add{color:#070}.del{color:#a00}.hunk{color:#06a}</style></head><body>"
-        f"<h1>Configuration drift: {e(report.client)}</h1><p>Since {e(report.since)}: {summary}</p>"
-        "<table><tr><th>device</th><th>platform</th><th>change</th><th>+</th><th>-</th></tr>"
-        f"{rows}</table>{''.join(sections)}</body></html>\n"
-    )
+    """Template ``runner/templates/drift.html.j2`` (autoescaped): the device table, then each diff."""
+    from runner.render import render
+
+    return render("drift.html.j2", report=report, counts=_counts(report), line_class=_css)
 
 
 def _css(line: str) -> str:

@@ -1,9 +1,12 @@
 """Fetch a device's configuration with netmiko, from the controller.
 
+The platform's driver (``runner/network/platforms/<platform>.py``) names the netmiko device type, the
+command that shows the configuration and whether it needs enable mode.
+
 :func:`fetch_config` returns the raw text or raises a :class:`FetchError` subclass whose ``reason``
 is one of :class:`FetchFailure` (auth failed, timeout, refused, dropped, unexpected prompt/output).
-The raw text holds secrets: callers keep it out of task results, logs and artifacts (see
-``plugins/action/network_config.py``). Credentials never appear in an error message.
+The raw text holds secrets: callers keep it out of task results, logs and artifacts (see the
+``maint.core.network_config`` action plugin). Credentials never appear in an error message.
 
 Giving up (:class:`_Guard`): every channel read goes through a guard, so a fetch never waits longer than
 its read timeout in any phase. The login conversation (prompt, paging off, enable) gets one read timeout
@@ -36,17 +39,9 @@ from netmiko.exceptions import (
 from netmiko.ssh_dispatcher import CLASS_MAPPER
 from paramiko.ssh_exception import NoValidConnectionsError  # type: ignore[import-untyped]
 
-from runner.network.platforms import NetworkConfigError, Platform, detect_platform
+from runner.network.platforms import NetworkConfigError, Platform, detect_platform, driver
 
 log = logging.getLogger(__name__)
-
-#: the command that shows the restorable configuration, per platform
-CONFIG_COMMANDS: dict[Platform, str] = {
-    Platform.CISCO_IOS: "show running-config",
-    Platform.ARUBA_AOSCX: "show running-config",
-    Platform.ARUBA_AOSS: "show running-config",
-    Platform.FORTIOS: "show",
-}
 
 
 class FetchFailure(StrEnum):
@@ -116,7 +111,7 @@ class FetchTarget:
 
 def _params(target: FetchTarget) -> dict[str, object]:
     params: dict[str, object] = {
-        "device_type": target.platform.netmiko_device_type,
+        "device_type": driver(target.platform).netmiko_device_type,
         "host": target.host,
         "port": target.port,
         "username": target.username,
@@ -349,7 +344,7 @@ def _guarded(base: type[BaseConnection]) -> type[BaseConnection]:
 
 
 def _connect(target: FetchTarget, guard: _Guard) -> BaseConnection:
-    cls = _guarded(CLASS_MAPPER[target.platform.netmiko_device_type])
+    cls = _guarded(CLASS_MAPPER[driver(target.platform).netmiko_device_type])
     connection: Any = cls
     return connection(maint_guard=guard, **_params(target))  # type: ignore[no-any-return]
 
@@ -357,12 +352,13 @@ def _connect(target: FetchTarget, guard: _Guard) -> BaseConnection:
 def fetch_config(target: FetchTarget) -> str:
     """The device's configuration as it shows it (raw, with secrets); raises :class:`FetchError`."""
     _quiet_netmiko()
-    command = CONFIG_COMMANDS[target.platform]
+    facts = driver(target.platform)
+    command = facts.fetch_command
     log.info("fetching %s from %s (%s:%s)", command, target.name, target.host, target.port)
     guard = _Guard(target.read_timeout)
     try:
         conn = _connect(target, guard)
-        if target.platform is Platform.CISCO_IOS and not conn.check_enable_mode():
+        if facts.enable and not conn.check_enable_mode():
             conn.enable()
         # netmiko gives up at read_timeout itself; the guard is the backstop for its post-processing
         guard.start("the configuration command", target.read_timeout + 1.0)

@@ -26,17 +26,21 @@ except that a PEM block (certificate or private key) collapses to one ``<masked:
 and a run of IOS certificate hex lines to one ``<masked:certificate>`` line
 (:func:`mask_with_lines` says where each output line came from).
 
-Patterns are data: ``(regex with a named group s, kind)``; kind ``community`` marks values
-that may be a well-known default. ``_NEXT_LINE`` lists, per platform, lines that end where a
-value would begin. A pattern runs only over a text that holds its keyword (``_needles``).
+Patterns are data, one :class:`Masker` per platform in its driver (``runner/network/platforms/``):
+``(regex with a named group s, kind)``; kind ``community`` marks values that may be a well-known
+default. ``next_line`` lists lines that end where a value would begin. A pattern runs only over a
+text that holds its keyword (``_needles``). The building blocks of the patterns (:data:`VALUE`,
+:data:`NAME`, :data:`NOT_TYPE`) are here.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from runner.network.platforms import Platform
+from runner.network.platforms import Platform, driver
 
 PLACEHOLDER = "<masked>"
 DEFAULT_COMMUNITY = "<masked:default>"
@@ -46,153 +50,20 @@ WELL_KNOWN_COMMUNITIES = frozenset({"public", "private"})
 #: widths at which terminals wrap a line (a line of exactly this length may continue on the next)
 WRAP_WIDTHS = frozenset({79, 80})
 
-# a type digit or hash word alone at the end of a line is not the value: that is on the next line
-_NOT_TYPE = r"(?!(?:[0-9]|sha1|sha256|sha512|md5|plaintext|ciphertext|ENC)$)"
-# a quoted value (possibly left open by a wrapped line) or a word
-_VALUE = r"(?P<s>" + _NOT_TYPE + r'(?:"[^"\n]*"?|\S+))'
-_NAME = r'(?:"[^"\n]*"|[^"\s]\S*)'
+#: a type digit or hash word alone at the end of a line is not the value: that is on the next line
+NOT_TYPE = r"(?!(?:[0-9]|sha1|sha256|sha512|md5|plaintext|ciphertext|ENC)$)"
+#: a quoted value (possibly left open by a wrapped line) or a word: the group ``s`` that is masked
+VALUE = r"(?P<s>" + NOT_TYPE + r'(?:"[^"\n]*"?|\S+))'
+#: a quoted or bare name (a user name, a group) before the value
+NAME = r'(?:"[^"\n]*"|[^"\s]\S*)'
 _HASH_WORD = r"(?:sha1|sha256|sha512|md5|plaintext|ciphertext|ENC|[0-9])"
-
-_PATTERNS: dict[Platform, tuple[tuple[str, str], ...]] = {
-    Platform.CISCO_IOS: (
-        # the rest of the line: an IOS password may contain spaces
-        (
-            r"\b(?:password|secret)(?: level \d+)?(?: [0-9])? (?!encryption\b)" + _NOT_TYPE + r"(?P<s>\S.*)$",
-            "secret",
-        ),
-        (r"^\s*(?:radius-server|tacacs-server)\b.*?\bkey(?: [0-9])? " + _VALUE, "secret"),
-        (r"^\s*server-private \S+.*?\bkey(?: [0-9])? " + _VALUE, "secret"),
-        (r"^\s+key [0-9] " + _VALUE, "secret"),
-        (r"^\s+key (?P<s>(?!\d+$)(?!<masked)\S+)$", "secret"),
-        (r"^\s*crypto isakmp key(?: [0-9])? " + _VALUE, "secret"),
-        (r"^\s*tunnel key " + _VALUE, "secret"),
-        (r"\bkey-string(?: [0-9])? " + _VALUE, "secret"),
-        (r"\bserver-key(?: [0-9])? " + _VALUE, "secret"),
-        (
-            r"\bauthentication-key(?: \d+ (?:md5|sha\d*|hmac-sha\S*|cmac-\S+)(?: [0-9](?= \S))?| [0-9])? "
-            r"(?!\d+ (?:md5|sha\d*|hmac-sha\S*|cmac-\S+)$)" + _VALUE,
-            "secret",
-        ),
-        (r"\bmessage-digest-key \d+ md5(?: [0-9])? " + _VALUE, "secret"),
-        (
-            r"\bpre-shared-key(?: (?:local|remote))?(?: address \S+(?: \S+)? key)?(?: [0-9])? " + _VALUE,
-            "secret",
-        ),
-        (r"\bwpa-psk (?:ascii|hex)(?: [0-9])? " + _VALUE, "secret"),
-        (r"\bauthentication text " + _VALUE, "secret"),
-        # NHRP, HSRP and VRRP plain-text authentication strings (md5 key-string: key-string above)
-        (r"\bnhrp authentication " + _VALUE, "secret"),
-        (r"^\s*(?:standby|vrrp)(?: \d+)? authentication (?!md5\b|text\b)" + _VALUE, "secret"),
-        (r"^\s*snmp-server community " + _VALUE, "community"),
-        (
-            r"^\s*snmp-server host \S+(?: vrf \S+)?(?: (?:informs?|traps?))?"
-            r"(?: version (?:1|2c|3 (?:auth|noauth|priv)))? " + _VALUE,
-            "community",
-        ),
-        (
-            r"^\s*snmp-server user .*?\b(?:auth (?:md5|sha(?:-2 \d+|\d*))"
-            r"|priv (?:3des|des56|des|aes(?: \d{3})?)) " + _VALUE,
-            "secret",
-        ),
-        (r"\b(?:priv (?:3des|des56|des|aes(?: \d{3})?)) " + _VALUE, "secret"),
-    ),
-    Platform.ARUBA_AOSCX: (
-        (r"\b(?:ciphertext|plaintext) " + _VALUE, "secret"),
-        (r"^\s*snmp-server community " + _VALUE, "community"),
-        (r"^\s*snmp-server host .*?\bcommunity " + _VALUE, "community"),
-        (r"\b(?:auth-pass|priv-pass) (?!ciphertext\b|plaintext\b)" + _VALUE, "secret"),
-        (r"^\s*(?:radius-server|tacacs-server)\b.*?\bkey (?!ciphertext\b|plaintext\b)" + _VALUE, "secret"),
-    ),
-    Platform.ARUBA_AOSS: (
-        (
-            r"^\s*(?:encrypted-)?password (?:manager|operator|port-access) (?:user-name " + _NAME + " )?"
-            r"(?:(?:sha1|sha256|plaintext|md5) )?" + _VALUE + "$",
-            "secret",
-        ),
-        # local users: aaa authentication local-user "NAME" group "G" password sha1 "HASH"
-        (
-            r"^\s*aaa authentication local-user " + _NAME + "(?: group " + _NAME + ")?"
-            r" (?:encrypted-)?password(?: (?:sha1|sha256|plaintext|md5))? " + _VALUE,
-            "secret",
-        ),
-        # a value after a hash-type word, wherever it is (not "-sha1" inside an algorithm name)
-        (
-            r"(?<![\w-])(?<!web-management )(?:sha1|sha256|sha512|plaintext) (?!(?:plaintext|ciphertext)\b)"
-            + _VALUE,
-            "secret",
-        ),
-        (r"^\s*(?:radius-server|tacacs-server)\b.*?\b(?:encrypted-)?key " + _VALUE, "secret"),
-        (
-            r"\b(?:encrypted-key|key-value|key-string|encrypted-secret|secret|encrypted-cak|cak"
-            r"|authentication-key|md5-auth-key) " + _VALUE,
-            "secret",
-        ),
-        (r"^\s*snmp-server (?:host \S+ )?community " + _VALUE, "community"),
-        (r"\b(?:auth (?:md5|sha)|priv (?:des|aes)) " + _VALUE, "secret"),
-    ),
-    Platform.FORTIOS: (
-        (r"\bENC " + _VALUE, "secret"),
-        (
-            r"^\s*set (?:[\w-]*(?:password|passwd|psksecret|secret|passphrase|pwd)|key|[\w-]+-key) "
-            r"(?!ENC )" + _VALUE,
-            "secret",
-        ),
-    ),
-}
 
 # a URL with credentials: scheme://user:PASSWORD@host, on every platform
 _URL = (r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@\"]*:(?P<s>[^\s@\"/]+)@", "secret")
 
-#: lines that end where a secret value would begin (the value is on the next line)
-_NEXT_LINE: dict[Platform, tuple[str, ...]] = {
-    Platform.CISCO_IOS: (
-        r"\bpassword(?: level \d+)? [0-9]$",
-        r"\bsecret(?: level \d+)? [0-9]$",
-        r"^\s*(?:radius-server|tacacs-server)\b.*\bkey(?: [0-9])?$",
-        r"^\s*server-private \S+.*\bkey(?: [0-9])?$",
-        r"^\s*crypto isakmp key(?: [0-9])?$",
-        r"\bserver-key(?: [0-9])?$",
-        r"\bkey-string(?: [0-9])?$",
-        r"\bauthentication-key(?: \d+ (?:md5|sha\d*|hmac-sha\S*|cmac-\S+)| [0-9])?$",
-        r"\bmessage-digest-key \d+ md5(?: [0-9])?$",
-        r"\bpre-shared-key .*\bkey(?: [0-9])?$",
-        r"\bnhrp authentication$",
-        r"\bauthentication text$",
-        r"^\s*snmp-server (?:community|host \S+(?: .*)? version (?:1|2c))$",
-        r"^\s*snmp-server user .*\b(?:auth (?:md5|sha\S*)|priv (?:3des|des56|des|aes(?: \d{3})?))$",
-    ),
-    Platform.ARUBA_AOSCX: (
-        r"\b(?:ciphertext|plaintext)$",
-        r"^\s*snmp-server (?:community|host .*\bcommunity)$",
-    ),
-    Platform.ARUBA_AOSS: (
-        r"^\s*(?:encrypted-)?password (?:manager|operator|port-access)(?: user-name " + _NAME + ")?"
-        r"(?: (?:sha1|sha256|plaintext|md5))?$",
-        r"^\s*aaa authentication local-user " + _NAME + "(?: group " + _NAME + ")?"
-        r" (?:encrypted-)?password(?: (?:sha1|sha256|plaintext|md5))?$",
-        r"^\s*encrypt-credentials pre-shared-key(?: plaintext)?$",
-        r"^\s*(?:radius-server|tacacs-server)\b.*\b(?:encrypted-)?key$",
-        r"\b(?:encrypted-key|key-value|key-string|encrypted-secret|secret|encrypted-cak|cak"
-        r"|authentication-key|md5-auth-key)$",
-        r"^\s*snmp-server (?:host \S+ )?community$",
-        r"\b(?:auth (?:md5|sha)|priv (?:des|aes))$",
-    ),
-    Platform.FORTIOS: (
-        r"\bENC$",
-        r"^\s*set (?:[\w-]*(?:password|passwd|psksecret|secret|passphrase|pwd)|key|[\w-]+-key)$",
-    ),
-}
-
-_IOS_CERT_HEX = re.compile(
-    r"^([ \t]+)[0-9A-Fa-f]{8}(?: [0-9A-Fa-f]{1,8})*[ \t]*\n"
-    r"(?:[ \t]+[0-9A-Fa-f]{2,8}(?: [0-9A-Fa-f]{1,8})*[ \t]*\n)*",
-    re.M,
-)
 _PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.S)
-# FortiOS: the SNMP community's name is its secret; it is only known from the enclosing block
-_FGT_COMMUNITY_NAME = re.compile(r"^\s*set name " + _VALUE)
 # the value at the start of a continuation line, after a hash-type word that moved along
-_LEADING_VALUE = re.compile(r"^\s*(?:" + _HASH_WORD + r"\s+)?" + _VALUE)
+_LEADING_VALUE = re.compile(r"^\s*(?:" + _HASH_WORD + r"\s+)?" + VALUE)
 _OPEN_QUOTE_AT_END = re.compile(r'"<masked>$', re.M)
 _UP_TO_QUOTE = re.compile(r'^(?P<s>[^"]*)"?')
 
@@ -262,23 +133,7 @@ def _needles(pattern: str) -> tuple[str, ...]:
     return tuple(w.group() for w in words if w) if all(words) else ()
 
 
-_COMPILED = {
-    platform: tuple((re.compile(p, re.M), kind, _needles(p)) for p, kind in (*patterns, _URL))
-    for platform, patterns in _PATTERNS.items()
-}
-_NEXT_COMPILED = {
-    platform: re.compile("|".join(f"(?:{p})" for p in patterns)) for platform, patterns in _NEXT_LINE.items()
-}
-# a prefilter of the lines to look at: the same, one by one over the whole text (faster than one
-# alternation; without a leading \b the regex engine can skip ahead to the keyword); a blank may
-# not reach into the next line. Each line found is then checked with _NEXT_COMPILED.
-_NEXT_SCAN = {
-    platform: tuple(re.compile(p.removeprefix(r"\b").replace(r"\s*", r"[ \t]*"), re.M) for p in patterns)
-    for platform, patterns in _NEXT_LINE.items()
-}
-
-
-def _mask_span(line: str, match: re.Match[str] | None, kind: str = "secret") -> str:
+def mask_span(line: str, match: re.Match[str] | None, kind: str = "secret") -> str:
     """``line`` with group ``s`` of ``match`` masked."""
     if match is None or not match.group("s") or _masked_already(match.group("s")):
         return line
@@ -286,10 +141,10 @@ def _mask_span(line: str, match: re.Match[str] | None, kind: str = "secret") -> 
     return line[:start] + _placeholder(match.group("s"), kind) + line[end:]
 
 
-def _continuations(platform: Platform, text: str) -> str:
+def _continuations(masker: Masker, text: str) -> str:
     """Mask values left open at a line end on the next line (see the module docstring)."""
-    ends_line = _NEXT_COMPILED[platform]
-    scans = (*_NEXT_SCAN[platform], _OPEN_QUOTE_AT_END)
+    ends_line = masker._ends_line
+    scans = (*masker._next_scan, _OPEN_QUOTE_AT_END)
     starts = [m.start() for pattern in scans for m in pattern.finditer(text)]
     if not starts:  # the common case: one regex pass over the text, no line loop
         return text
@@ -308,9 +163,9 @@ def _continuations(platform: Platform, text: str) -> str:
                 lines[row + 1] = PLACEHOLDER if following.strip() else following
                 rows.insert(0, row + 1)  # ... which is still open
                 continue
-            lines[row + 1] = _mask_span(following, _UP_TO_QUOTE.match(following))
+            lines[row + 1] = mask_span(following, _UP_TO_QUOTE.match(following))
         elif ends_line.search(line):
-            lines[row + 1] = _mask_span(following, _LEADING_VALUE.match(following))
+            lines[row + 1] = mask_span(following, _LEADING_VALUE.match(following))
         else:
             continue
         if ends_line.search(lines[row + 1]) or _OPEN_QUOTE_AT_END.search(lines[row + 1]):
@@ -324,7 +179,7 @@ def _wrapped_at(lines: list[str]) -> bool:
     return max(widths, default=0) <= max(WRAP_WIDTHS) and bool(widths & WRAP_WIDTHS)
 
 
-def _mask_wrapped(platform: Platform, lines: list[str]) -> None:
+def _mask_wrapped(masker: Masker, lines: list[str]) -> None:
     """Mask values split by terminal wrapping, in place; the lines themselves stay as they are.
 
     Each run of full-width lines is joined with the line after it (a line of 79 columns lost its
@@ -347,7 +202,7 @@ def _mask_wrapped(platform: Platform, lines: list[str]) -> None:
             bounds.append((len(joined), len(joined) + len(lines[row])))
             joined += lines[row]
         spans: list[tuple[int, int]] = []
-        for pattern, _kind, _ in _COMPILED[platform]:
+        for pattern, _kind, _ in masker._compiled:
             for match in pattern.finditer(joined):
                 start, end = match.span("s")
                 if not _masked_already(match.group("s")) and any(start < e < end for _, e in bounds):
@@ -378,27 +233,6 @@ def _mask_wrapped(platform: Platform, lines: list[str]) -> None:
         i = run[-1] + 1
 
 
-def _fortios_communities(text: str) -> str:
-    """Mask ``set name`` inside ``config system snmp community`` (the name is the community)."""
-    out: list[str] = []
-    depth_in_snmp: int | None = None
-    depth = 0
-    for line in text.split("\n"):
-        key = line.strip()
-        if key.startswith("config "):
-            depth += 1
-            if key == "config system snmp community":
-                depth_in_snmp = depth
-        elif key == "end":
-            if depth_in_snmp == depth:
-                depth_in_snmp = None
-            depth = max(depth - 1, 0)
-        elif depth_in_snmp is not None and depth == depth_in_snmp:
-            line = _mask_span(line, _FGT_COMMUNITY_NAME.match(line), "community")
-        out.append(line)
-    return "\n".join(out)
-
-
 def _collapse(pattern: re.Pattern[str], text: str, repl: str, origin: list[int]) -> str:
     """``pattern.sub(repl, text)`` keeping ``origin`` (input line of each line) in step."""
     out: list[str] = []
@@ -419,23 +253,70 @@ def _collapse(pattern: re.Pattern[str], text: str, repl: str, origin: list[int])
     return "".join(out)
 
 
+#: a pattern matching nothing (a platform without next-line patterns)
+_NEVER = re.compile(r"(?!)")
+
+
+@dataclass(frozen=True)
+class Masker:
+    """One platform's secrets (its driver's ``masker``); see the module docstring.
+
+    ``patterns``: ``(regex with a named group s, kind)``, matched line by line (``re.M``) after PEM
+    blocks and ``collapse``; a URL's password is added on every platform. ``next_line``: lines that
+    end where a value would begin (the value is masked at the start of the next line). ``collapse``:
+    ``(regex, replacement)`` of multi-line blobs replaced whole (IOS certificate hex). ``wraps_lines``:
+    the CLI wraps long lines at the terminal width, so values may be split across lines.
+    ``block_values``: a pass over the whole text for values known only from their enclosing block.
+    """
+
+    patterns: tuple[tuple[str, str], ...]
+    next_line: tuple[str, ...] = ()
+    collapse: tuple[tuple[str, str], ...] = ()
+    wraps_lines: bool = False
+    block_values: Callable[[str], str] | None = None
+    _compiled: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    _collapse: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False, compare=False)
+    _ends_line: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _next_scan: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        compiled = tuple((re.compile(p, re.M), kind, _needles(p)) for p, kind in (*self.patterns, _URL))
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "_collapse", tuple((re.compile(p, re.M), r) for p, r in self.collapse))
+        ends = re.compile("|".join(f"(?:{p})" for p in self.next_line)) if self.next_line else _NEVER
+        object.__setattr__(self, "_ends_line", ends)
+        # a prefilter of the lines to look at: the same, one by one over the whole text (faster than one
+        # alternation; without a leading \b the regex engine can skip ahead to the keyword); a blank may
+        # not reach into the next line. Each line found is then checked with _ends_line.
+        scans = tuple(
+            re.compile(p.removeprefix(r"\b").replace(r"\s*", r"[ \t]*"), re.M) for p in self.next_line
+        )
+        object.__setattr__(self, "_next_scan", scans)
+
+    def mask_with_lines(self, text: str) -> tuple[str, list[int]]:
+        """See :func:`mask_with_lines`."""
+        origin = list(range(text.count("\n") + 1))
+        text = _collapse(_PEM, text, PEM_PLACEHOLDER, origin)
+        for pattern, replacement in self._collapse:
+            text = _collapse(pattern, text, replacement, origin)
+        if self.wraps_lines:
+            lines = text.split("\n")
+            if _wrapped_at(lines):
+                _mask_wrapped(self, lines)
+                text = "\n".join(lines)
+        for pattern, kind, needles in self._compiled:
+            if not needles or any(needle in text for needle in needles):
+                text = _sub(pattern, kind, text)
+        if self.block_values is not None:
+            text = self.block_values(text)
+        return _continuations(self, text), origin
+
+
 def mask_with_lines(platform: Platform, text: str) -> tuple[str, list[int]]:
     """:func:`mask`, and for each output line the 0-based index of the input line it starts at."""
-    origin = list(range(text.count("\n") + 1))
-    text = _collapse(_PEM, text, PEM_PLACEHOLDER, origin)
-    if platform is Platform.CISCO_IOS:
-        text = _collapse(_IOS_CERT_HEX, text, rf"\g<1>{CERT_PLACEHOLDER}\n", origin)
-    if platform is Platform.ARUBA_AOSS:  # the platform whose CLI wraps long lines
-        lines = text.split("\n")
-        if _wrapped_at(lines):
-            _mask_wrapped(platform, lines)
-            text = "\n".join(lines)
-    for pattern, kind, needles in _COMPILED[platform]:
-        if not needles or any(needle in text for needle in needles):
-            text = _sub(pattern, kind, text)
-    if platform is Platform.FORTIOS:
-        text = _fortios_communities(text)
-    return _continuations(platform, text), origin
+    return driver(platform).masker.mask_with_lines(text)
 
 
 def mask(platform: Platform, text: str) -> str:

@@ -1,10 +1,11 @@
 """Parse a configuration into a hierarchy of blocks that keeps every line as written.
 
-IOS, AOS-CX and AOS-S are indentation-structured: a line owns the following lines indented
-deeper than itself. Banners (``banner motd ^C ... ^C``) own their body whatever its indentation,
-so a banner's text is never mistaken for configuration. FortiOS is keyword-structured:
-``config`` / ``edit`` open a block, ``next`` / ``end`` close it (kept as the block's
-``end_line``); a quoted value that spans lines (certificates, comments) stays one node.
+How a platform nests is its driver's ``structure``. IOS, AOS-CX and AOS-S are indentation-structured
+(``indented``): a line owns the following lines indented deeper than itself. Banners (``banner motd ^C
+... ^C``) own their body whatever its indentation, so a banner's text is never mistaken for configuration.
+FortiOS is keyword-structured (``config_edit``): ``config`` / ``edit`` open a block, ``next`` / ``end``
+close it (kept as the block's ``end_line``); a quoted value that spans lines (certificates, comments)
+stays one node.
 
 Why not hier_config or ciscoconfparse2: hier_config rebuilds the text (drops ``!`` comments and
 banner bodies, re-indents), so it cannot reproduce the configuration or point evidence at a line
@@ -20,7 +21,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from runner.network.platforms import Platform
+from runner.network.platforms import Platform, driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ def _parse_indented(lines: list[str]) -> list[_Builder]:
     return root.children
 
 
-def _parse_fortios(lines: list[str]) -> list[_Builder]:
+def _parse_config_edit(lines: list[str]) -> list[_Builder]:
     root = _Builder("", 0, -1, kind="root")
     stack = [root]
     continuation: _Builder | None = None
@@ -207,6 +208,7 @@ def parse(platform: Platform, text: str, *, linenos: Sequence[int] | None = None
         lines.pop()
     if linenos is not None and len(linenos) < len(lines):
         raise ValueError(f"parse: {len(linenos)} line numbers for {len(lines)} lines")
-    builders = _parse_fortios(lines) if platform is Platform.FORTIOS else _parse_indented(lines)
+    structured = _parse_config_edit if driver(platform).structure == "config_edit" else _parse_indented
+    builders = structured(lines)
     numbers = None if linenos is None else tuple(linenos)
     return ConfigTree(platform=platform, children=tuple(b.freeze(numbers) for b in builders))

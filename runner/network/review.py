@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runner.network.mask import mask_with_lines
 from runner.network.normalise import normalise_with_lines
 from runner.network.parse import ConfigNode, ConfigTree, parse
-from runner.network.platforms import NetworkConfigError, Platform
+from runner.network.platforms import NetworkConfigError, Platform, driver
 from runner.results import Control, Domain, Finding, Severity, Status
 
 Outcome = Literal["pass", "fail", "warn", "not_checked"]
@@ -140,19 +140,25 @@ class RulePack(_Frozen):
 
 @functools.cache
 def rule_pack(platform: Platform) -> RulePack:
-    """The rule pack shipped in ``runner/network/rules/<platform>.yml`` (validated, cached)."""
-    name = f"{platform.value}.yml"
+    """The platform driver's rule pack (``runner/network/rules/<platform>.yml``; validated, cached)."""
+    facts = driver(platform)
+    name = facts.rule_pack
     try:
-        text = resources.files("runner.network").joinpath("rules", name).read_text(encoding="utf-8")
+        text = resources.files("runner.network").joinpath(*name.split("/")).read_text(encoding="utf-8")
         data = yaml.safe_load(text)
         pack = RulePack.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise NetworkConfigError(f"rule pack rules/{name} is broken: {exc}") from exc
+        raise NetworkConfigError(f"rule pack {name} is broken: {exc}") from exc
     if pack.platform is not platform:
-        raise NetworkConfigError(f"rule pack rules/{name} declares platform {pack.platform}")
+        raise NetworkConfigError(f"rule pack {name} declares platform {pack.platform}")
     ids = [rule.id for rule in pack.rules]
     if len(set(ids)) != len(ids):
-        raise NetworkConfigError(f"rule pack rules/{name} repeats a rule id")
+        raise NetworkConfigError(f"rule pack {name} repeats a rule id")
+    foreign = [rule_id for rule_id in ids if not rule_id.startswith(facts.control_prefix)]
+    if foreign:
+        raise NetworkConfigError(
+            f"rule pack {name}: rule id(s) {', '.join(foreign)} do not start with {facts.control_prefix}"
+        )
     for rule in pack.rules:
         for check in rule.checks:
             for pattern in _patterns_of(check):
@@ -160,9 +166,7 @@ def rule_pack(platform: Platform) -> RulePack:
             if isinstance(check, EachBlockCheck):
                 missing = {t.param for t in check.thresholds} - set(rule.params)
                 if missing:
-                    raise NetworkConfigError(
-                        f"rules/{name} {rule.id}: threshold param(s) {missing} not in params"
-                    )
+                    raise NetworkConfigError(f"{name} {rule.id}: threshold param(s) {missing} not in params")
     return pack
 
 

@@ -34,27 +34,19 @@ ENCRYPTION = "fernet"
 #: the largest id a row can have (a signed 64-bit integer in every database the ledger runs on)
 MAX_ID = 2**63 - 1
 
-config_snapshots = schema.register_chained(
-    sa.Table(
-        "config_snapshots",
-        schema.metadata,
-        sa.Column("id", schema.BigId, primary_key=True, autoincrement=True),
-        sa.Column("client", sa.Text, nullable=False),
-        sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("prev_hash", sa.Text, nullable=False),
-        sa.Column("row_hash", sa.Text, nullable=False),
-        sa.Column("run_id", sa.Text),
-        sa.Column("device", sa.Text, nullable=False),
-        sa.Column("platform", sa.Text, nullable=False),
-        sa.Column("taken_at", sa.Text, nullable=False),
-        sa.Column("content_hash", sa.Text, nullable=False),
-        sa.Column("masked_text", sa.Text, nullable=False),
-        sa.Column("raw_encrypted", sa.Text),
-        sa.Column("encryption", sa.Text, nullable=False),
-        sa.Column("line_count", sa.Integer, nullable=False),
-        sa.UniqueConstraint("client", "seq", name="uq_config_snapshots_client_seq"),
-        sa.Index("ix_config_snapshots_device", "client", "device", "seq"),
-    )
+#: the domain's chained table (migration 0002; named in runner.domains)
+config_snapshots = schema.chained_table(
+    "config_snapshots",
+    sa.Column("run_id", sa.Text),
+    sa.Column("device", sa.Text, nullable=False),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("taken_at", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("masked_text", sa.Text, nullable=False),
+    sa.Column("raw_encrypted", sa.Text),
+    sa.Column("encryption", sa.Text, nullable=False),
+    sa.Column("line_count", sa.Integer, nullable=False),
+    sa.Index("ix_config_snapshots_device", "client", "device", "seq"),
 )
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from maint_devtools import simulator as sim
 from runner.network import Platform
-from runner.network import simulator as sim
 from runner.network.fetch import FetchTarget
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "network" / "sim"
@@ -35,7 +35,7 @@ def plant(platform: str, text: str) -> str:
 def sim_configs(tmp_path: Path) -> dict[str, Path]:
     """Per platform: a copy of the recorded configuration with canary secrets planted."""
     out = {}
-    for platform in sim.DIALECTS:
+    for platform in sim.DRIVERS:
         path = tmp_path / "sim" / f"{platform}.cfg"
         path.parent.mkdir(exist_ok=True)
         shutil.copy(sim.SIM_DATA / platform / "running-config.txt", path)
@@ -47,7 +47,7 @@ def sim_configs(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture
 def sims(sim_configs: dict[str, Path]) -> Iterator[dict[str, sim.Simulator]]:
     before = set(threading.enumerate())
-    profiles = [(p, sim.DeviceProfile.default(p, sim_configs[p]), 0) for p in sim.DIALECTS]
+    profiles = [(p, sim.DeviceProfile.default(p, sim_configs[p]), 0) for p in sim.DRIVERS]
     with sim.running(profiles) as running:
         yield running
     leaked = [

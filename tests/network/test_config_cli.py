@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from maint_devtools import simulator
 from runner.cli import app
 from runner.ledger import Ledger
-from runner.network import Platform, simulator
+from runner.network import Platform
 from runner.network.snapshots import store
 from tests.conftest import BASE_SETTINGS, MakeClient
 

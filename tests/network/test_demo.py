@@ -12,9 +12,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from maint_devtools import simulator
 from runner.cli import app
 from runner.ledger import Ledger
-from runner.network import Platform, simulator
+from runner.network import Platform
 from runner.network import snapshots as snaps
 from runner.network.fetch import FetchTarget, fetch_config
 from runner.results import Status

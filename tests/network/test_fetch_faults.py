@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.network import simulator
+from maint_devtools import simulator
 from runner.network.fetch import FetchError, FetchFailure, fetch_config
 from tests.network.conftest import target
 

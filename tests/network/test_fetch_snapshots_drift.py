@@ -10,9 +10,10 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from maint_devtools import simulator
 from runner.cli import app
 from runner.ledger import Ledger
-from runner.network import Platform, simulator
+from runner.network import Platform
 from runner.network import snapshots as snaps
 from runner.network.drift import Change, compare, drift
 from runner.network.fetch import fetch_config

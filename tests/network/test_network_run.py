@@ -13,10 +13,10 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from maint_devtools import simulator
 from runner.cli import app
 from runner.execute import RunRequest, execute
 from runner.ledger import Ledger
-from runner.network import simulator
 from runner.network import snapshots as snaps
 from runner.results import Status
 from tests.conftest import BASE_SETTINGS, MakeClient

@@ -11,8 +11,9 @@ import pytest
 import yaml
 from netmiko import ConnectHandler
 
-from runner.network import Platform, simulator
-from runner.network.fetch import CONFIG_COMMANDS, FetchError, FetchFailure, fetch_config
+from maint_devtools import simulator
+from runner.network import driver
+from runner.network.fetch import FetchError, FetchFailure, fetch_config
 from tests.network.conftest import DATA, target
 
 pytestmark = pytest.mark.integration
@@ -21,11 +22,12 @@ CASES = yaml.safe_load((DATA / "cases.yml").read_text())
 ENC = re.compile(r"ENC \S+")
 
 
-@pytest.mark.parametrize("platform", list(simulator.DIALECTS))
+@pytest.mark.parametrize("platform", list(simulator.DRIVERS))
 def test_netmiko_session_sets_up_and_reads_config_and_version(
     platform: str, sims: dict[str, simulator.Simulator], known_hosts: Path
 ) -> None:
     s = sims[platform]
+    facts = driver(platform)
     conn = ConnectHandler(
         device_type=s.device_type,
         host=s.host,
@@ -43,10 +45,8 @@ def test_netmiko_session_sets_up_and_reads_config_and_version(
         if not conn.check_enable_mode():
             conn.enable()
         assert conn.base_prompt.startswith(s.hostname()[:16])
-        config = conn.send_command(CONFIG_COMMANDS[Platform(platform)])
-        version = conn.send_command(
-            "get system status" if platform == "fortios" else simulator.DIALECTS[platform].version_commands[0]
-        )
+        config = conn.send_command(facts.fetch_command)
+        version = conn.send_command(facts.cli.version_commands[0])
     finally:
         conn.disconnect()
     served = s.config_text()

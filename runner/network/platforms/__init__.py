@@ -1,11 +1,37 @@
-"""The four supported network platforms and detection of a configuration's platform."""
+"""The network platforms: the registry of their drivers, and detection of a configuration's platform.
+
+Each platform is one member of :class:`Platform` (the registry) and one module
+``runner/network/platforms/<value>.py`` defining ``DRIVER``, a
+:class:`~runner.network.platforms.base.PlatformDriver` holding every fact about it (netmiko device type,
+fetch commands, rule pack, normaliser, masker, block structure, detection markers, CLI dialect). Adding a
+platform: that module, one member here, and its rule pack ``runner/network/rules/<value>.yml`` (plus
+``maint_devtools/sim_data/<value>/`` for the demo's simulator). Driver modules are imported on first use.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import re
 from enum import StrEnum
 from pathlib import Path
+
+from runner.network.platforms.base import Cli, PlatformDriver
+
+__all__ = [
+    "CONFIG_COMMANDS",
+    "MAX_CONFIG_BYTES",
+    "Cli",
+    "NetworkConfigError",
+    "Platform",
+    "PlatformDriver",
+    "detect_platform",
+    "driver",
+    "drivers",
+    "platform_scores",
+    "read_config",
+]
 
 
 class NetworkConfigError(Exception):
@@ -13,88 +39,49 @@ class NetworkConfigError(Exception):
 
 
 class Platform(StrEnum):
+    """The registry: one member per platform, its value naming the driver module."""
+
     CISCO_IOS = "cisco_ios"
     ARUBA_AOSCX = "aruba_aoscx"
     ARUBA_AOSS = "aruba_aoss"
     FORTIOS = "fortios"
 
     @property
-    def netmiko_device_type(self) -> str:
-        return _NETMIKO[self]
+    def driver(self) -> PlatformDriver:
+        return driver(self)
 
 
-_NETMIKO: dict[Platform, str] = {
-    Platform.CISCO_IOS: "cisco_ios",
-    Platform.ARUBA_AOSCX: "aruba_aoscx",
-    Platform.ARUBA_AOSS: "aruba_procurve",
-    Platform.FORTIOS: "fortinet",
-}
+@functools.cache
+def _load(platform: Platform) -> PlatformDriver:
+    module = importlib.import_module(f"{__name__}.{platform.value}")
+    found = getattr(module, "DRIVER", None)
+    if not isinstance(found, PlatformDriver) or found.platform is not platform:
+        raise NetworkConfigError(f"{module.__name__}: DRIVER must be the PlatformDriver of {platform.value}")
+    return found
 
 
-# (regex, weight): lines typical of one platform. Strong markers (banners the OS writes
-# itself) weigh 10, syntax only that platform uses weighs 2-3, common hints 1.
-_MARKERS: dict[Platform, tuple[tuple[str, int], ...]] = {
-    Platform.FORTIOS: (
-        (r"^#config-version=Forti", 10),
-        (r"^# ?Version: Forti", 10),
-        (r"^config (system|firewall|router|vpn|log|user|vdom|global)\b", 3),
-        (r"^\s+edit (\"[^\"]*\"|\S+)$", 1),
-        (r"^\s+set [\w-]+ ", 1),
-        (r"^\s*next$", 1),
-    ),
-    Platform.ARUBA_AOSCX: (
-        (r"^!Version (ArubaOS-CX|AOS-CX)", 10),
-        (r"^! (ArubaOS-CX|AOS-CX)\b", 10),
-        (r"^interface \d+/\d+/\d+", 3),
-        (r"^(ssh|https)-server vrf ", 3),
-        (r"^user \S+ group \S+ password ciphertext", 3),
-        (r"^\s+vlan (access|trunk) ", 3),
-        (r"^vsx$", 3),
-        (r"^interface (vlan|lag) ?\d+", 2),
-        (r"^ntp (enable|vrf)", 2),
-        (r"^(access-list ip|no usb|led locator)\b", 2),
-        (r"^vlan \d+$", 1),
-        (r"^ {4}(?!set |unset |edit |next$|config |end$)\S", 1),
-        (r"^banner (motd|exec) [!^]$", 3),
-        (r"^access-list (ip|ipv6|mac) \S+$", 1),
-    ),
-    Platform.ARUBA_AOSS: (
-        (r"^; .*Configuration Editor; Created on release", 10),
-        (r"^hostname \"", 3),
-        (r"^\s+(un)?tagged ", 3),
-        (r"^\s+name \"", 2),
-        (
-            r"^(password (manager|operator)|encrypt-credentials|include-credentials|max-vlans|"
-            r"no telnet-server|web-management|sntp|timesync|trunk \S+ Trk)",
-            3,
-        ),
-        (r"^snmp-server community \"", 3),
-        (r"^interface (\d+(/\d+)?|[A-Z]\d+|Trk\d+)\s*$", 2),
-        (r"^\s*exit$", 1),
-        (r"^ {3}\S", 1),
-    ),
-    Platform.CISCO_IOS: (
-        (r"^! Cisco IOS", 10),
-        (r"^version \d+\.\d+$", 3),
-        (r"^(no )?service (timestamps|password-encryption|pad|config|tcp-keepalives)", 3),
-        (
-            r"^interface (GigabitEthernet|FastEthernet|TenGigabitEthernet|Ethernet|Serial|Loopback|Vlan|"
-            r"Port-channel|Tunnel|BDI|Dialer|Virtual-Template)",
-            3,
-        ),
-        (r"^line (vty|con|aux) ", 3),
-        (r"^ip (access-list (standard|extended)|route |cef|domain[ -]name|http|ssh|prefix-list)", 2),
-        (r"^(boot system|boot-start-marker|vrf definition|enable (secret|password)|aaa new-model)", 3),
-        (r"^(router (bgp|ospf|eigrp|rip)|snmp-server|logging|ntp server)\b", 1),
-        (r"^!$", 1),
-        (r"^ \S", 1),
-    ),
-}
+def driver(platform: Platform | str) -> PlatformDriver:
+    """The driver of ``platform``; raises NetworkConfigError naming the known platforms."""
+    try:
+        member = Platform(platform)
+    except ValueError:
+        known = ", ".join(p.value for p in Platform)
+        raise NetworkConfigError(f"unknown platform {platform!r} (known: {known})") from None
+    return _load(member)
 
-_COMPILED_MARKERS = {
-    platform: tuple((re.compile(pattern, re.M), weight) for pattern, weight in markers)
-    for platform, markers in _MARKERS.items()
-}
+
+def drivers() -> tuple[PlatformDriver, ...]:
+    """Every platform's driver, in :class:`Platform` order."""
+    return tuple(_load(platform) for platform in Platform)
+
+
+@functools.cache
+def _compiled_markers() -> tuple[tuple[Platform, tuple[tuple[re.Pattern[str], int], ...]], ...]:
+    return tuple(
+        (d.platform, tuple((re.compile(pattern, re.M), weight) for pattern, weight in d.markers))
+        for d in drivers()
+    )
+
 
 #: at most this many matches of one marker count, so a 39k-line file of VLANs cannot outvote a banner
 _CAP = 20
@@ -104,7 +91,7 @@ def platform_scores(text: str) -> dict[Platform, int]:
     """How strongly ``text`` looks like each platform (the evidence behind :func:`detect_platform`)."""
     head = text[:200_000]
     scores: dict[Platform, int] = {}
-    for platform, markers in _COMPILED_MARKERS.items():
+    for platform, markers in _compiled_markers():
         total = 0
         for pattern, weight in markers:
             hits = 0

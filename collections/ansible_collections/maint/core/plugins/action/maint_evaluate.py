@@ -8,14 +8,21 @@ redacted) and ``maint_summary`` (count per status); the runner reads ``maint_res
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
+from ansible_collections.maint.core.plugins.plugin_utils.controller import ControllerAction
+from ansible_collections.maint.core.plugins.plugin_utils.results import (
+    result_rows,
+    summary,
+    summary_line,
+    task_host_role,
+)
 
+from runner.catalogue.thresholds import key_path, locate_problems
 from runner.evaluators import EvaluatorError, UnknownKindError, get
-from runner.redact import redact
-from runner.results import Finding, Status
+from runner.results import Status
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "kind": {"type": "str", "required": True},
@@ -24,10 +31,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
@@ -38,8 +42,13 @@ class ActionModule(ActionBase):
         except UnknownKindError as exc:
             raise AnsibleActionFail(f"maint_evaluate: {exc}") from exc
 
+        thresholds = args["thresholds"] or {}
+        problems = _threshold_problems(evaluator.role, thresholds, task_vars)
+        if problems:  # the same words as `maint inventory validate`; nothing is judged on bad settings
+            raise AnsibleActionFail(f"maint_evaluate: {'; '.join(problems)}")
+
         try:
-            findings = evaluator(args["data"], args["thresholds"] or {})
+            findings = evaluator(args["data"], thresholds)
         except Exception as exc:  # an evaluator that breaks becomes error rows, never a lost control
             kind_of = "invalid data or thresholds" if isinstance(exc, EvaluatorError) else "evaluator bug"
             findings = [
@@ -54,30 +63,36 @@ class ActionModule(ActionBase):
                 for control in evaluator.controls
             ]
 
-        host = str(task_vars.get("inventory_hostname", ""))
-        role = self._task._role.get_name(include_role_fqcn=False) if self._task._role else ""
-        rows = [_row(f, host, role) for f in findings]
-        summary = _summary(rows)
+        rows = result_rows(findings, *task_host_role(self._task, task_vars))
+        counts = summary(rows)
         result.update(
             changed=False,
             failed=False,
             maint_results=rows,
-            maint_summary=summary,
-            msg=f"{kind}: " + ", ".join(f"{n} {s}" for s, n in summary.items() if n),
+            maint_summary=counts,
+            msg=f"{kind}: {summary_line(counts)}",
         )
         return result
 
 
-def _row(finding: Finding, host: str, role: str) -> dict[str, Any]:
-    row: dict[str, Any] = finding.model_dump(mode="json")
-    row["evidence"] = redact(row["evidence"])
-    row["host"] = host
-    row["role"] = str(role)
-    return row
+def _threshold_problems(role: str, thresholds: dict[str, Any], task_vars: dict[str, Any]) -> list[str]:
+    """``key: expectation`` per bad threshold, named where it was set.
 
-
-def _summary(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {status.value: 0 for status in Status}
-    for row in rows:
-        counts[row["status"]] += 1
-    return counts
+    A value the client's ``maintenance.thresholds.<role>`` overrides is named by that key path; any
+    other by its role variable (``<role>_<name>``, from the role's defaults or the play).
+    """
+    maintenance = task_vars.get("maintenance")
+    settings = maintenance.get("thresholds") if isinstance(maintenance, Mapping) else None
+    overrides = settings.get(role) if isinstance(settings, Mapping) else None
+    from_client = set(overrides) if isinstance(overrides, Mapping) else set()
+    out = []
+    for loc, message in locate_problems(role, thresholds):
+        name, rest = (str(loc[1]), loc[2:]) if len(loc) > 1 else ("", ())
+        if not name:
+            where = f"thresholds ({role})"
+        elif name in from_client:
+            where = f"maintenance.thresholds.{key_path(loc)}"
+        else:
+            where = f"{role}_{name}{key_path(('', *rest))}"
+        out.append(f"{where}: {message}")
+    return out

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
+from ansible_collections.maint.core.plugins.plugin_utils.controller import ControllerAction
+from ansible_collections.maint.core.plugins.plugin_utils.results import result_row, task_host_role
 
 from runner.results import Control, Domain, Severity, Status
 
@@ -44,10 +45,7 @@ def _parse_end(value: Any) -> datetime:
     return end.astimezone(UTC)
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
@@ -103,12 +101,8 @@ class ActionModule(ActionBase):
             )
         evidence["reason"] = reason
 
-        host = str(task_vars.get("inventory_hostname", ""))
-        role = self._task._role.get_name(include_role_fqcn=False) if self._task._role else ""
-        row: dict[str, Any] = GUARD_CONTROL.finding(
-            Status.PASS if allowed else Status.WARN, evidence=evidence
-        ).model_dump(mode="json")
-        row.update(host=host, role=str(role))
+        finding = GUARD_CONTROL.finding(Status.PASS if allowed else Status.WARN, evidence=evidence)
+        row = result_row(finding, *task_host_role(self._task, task_vars))
         if not allowed and on_closed == "fail":
             raise AnsibleActionFail(f"maint_window_guard: {reason}")
         result.update(

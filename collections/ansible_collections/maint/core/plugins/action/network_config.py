@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
-from ansible.plugins.action import ActionBase
+from ansible_collections.maint.core.plugins.plugin_utils.controller import ControllerAction
+from ansible_collections.maint.core.plugins.plugin_utils.results import (
+    result_rows,
+    summary,
+    summary_line,
+    task_host_role,
+)
 
 from runner.ledger import Ledger, LedgerError
-from runner.network import NetworkConfigError, Platform, all_controls, review
+from runner.network import NetworkConfigError, Platform, all_controls, driver, review
 from runner.network.fetch import FetchError, FetchTarget, fetch_config
 from runner.network.snapshots import SnapshotError, store
-from runner.redact import redact
 from runner.results import Control, Finding, Status
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -31,39 +36,27 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "store_snapshot": {"type": "bool", "default": True},
 }
 
-#: the controls of each platform's rule pack start with these prefixes
-CONTROL_PREFIX: dict[Platform, str] = {
-    Platform.CISCO_IOS: "NET-IOS-",
-    Platform.ARUBA_AOSCX: "NET-CX-",
-    Platform.ARUBA_AOSS: "NET-AOSS-",
-    Platform.FORTIOS: "NET-FGT-",
-}
-
 #: inventory variables read for the credentials, first one set wins (never echoed)
 USER_VARS = ("network_config_username", "ansible_user", "ansible_ssh_user")
 PASSWORD_VARS = ("network_config_password", "ansible_password", "ansible_ssh_pass")
 SECRET_VARS = ("network_config_enable_secret", "ansible_become_password", "ansible_become_pass")
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         platform = Platform(args["platform"])
-        device = str(task_vars.get("inventory_hostname", ""))
+        device, role = task_host_role(self._task, task_vars, default_role="network_config")
         client = str(self._var(task_vars, ("maint_client",)) or "")
         run_id = str(self._var(task_vars, ("maint_run_id",)) or "") or None
-        role = self._task._role.get_name(include_role_fqcn=False) if self._task._role else "network_config"
-        controls = [c for c in all_controls() if c.control.startswith(CONTROL_PREFIX[platform])]
+        controls = [c for c in all_controls() if c.control.startswith(driver(platform).control_prefix)]
 
         if _truthy(self._var(task_vars, ("network_config_simulated",))):
             # a demo device: the platform's recorded device, served on a free loopback port for this
-            # fetch only, with one-time credentials and host key (runner/network/simulator.py)
-            from runner.network.simulator import serve
+            # fetch only, with one-time credentials and host key (maint_devtools/simulator.py)
+            from maint_devtools.simulator import serve
 
             with serve(device, platform.value) as served:
                 target = FetchTarget(
@@ -116,15 +109,15 @@ class ActionModule(ActionBase):
                 findings = [_with_snapshot(f, snapshot) for f in findings]
         # the other platforms' controls do not apply to this device: no row, not a not_checked
 
-        rows = [_row(f, device, role) for f in findings]
-        summary = {s.value: sum(1 for r in rows if r["status"] == s.value) for s in Status}
+        rows = result_rows(findings, device, role)
+        counts = summary(rows)
         result.update(
             changed=bool(snapshot.get("stored")),
             failed=False,
             maint_results=rows,
-            maint_summary=summary,
+            maint_summary=counts,
             network_config_snapshot=snapshot,
-            msg=f"{device} ({platform.value}): " + ", ".join(f"{n} {s}" for s, n in summary.items() if n),
+            msg=f"{device} ({platform.value}): {summary_line(counts)}",
         )
         return result
 
@@ -179,11 +172,3 @@ def _not_checked(controls: list[Control], reason: str, extra: dict[str, Any]) ->
 def _with_snapshot(finding: Finding, snapshot: dict[str, Any]) -> Finding:
     ref = {k: snapshot[k] for k in ("id", "hash", "error") if k in snapshot}
     return finding.model_copy(update={"evidence": {**finding.evidence, "snapshot": ref}})
-
-
-def _row(finding: Finding, host: str, role: str) -> dict[str, Any]:
-    row: dict[str, Any] = finding.model_dump(mode="json")
-    row["evidence"] = redact(row["evidence"])
-    row["host"] = host
-    row["role"] = str(role)
-    return row

@@ -59,7 +59,7 @@ notes:
 
 EXAMPLES = r"""
 - name: AV-LNX-01..06 | AUDIT | Collect ClamAV state
-  linux_antivirus_facts:
+  maint.core.linux_antivirus_facts:
     scan_log: /var/log/clamav/scan.log
   register: linux_antivirus_raw
 """
@@ -120,6 +120,9 @@ import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maint.core.plugins.module_utils.commands import run, which
+from ansible_collections.maint.core.plugins.module_utils.files import read_text
+from ansible_collections.maint.core.plugins.module_utils.probes import probe, unavailable, utc_now
 
 SCHEMA = 1
 DEFAULT_DB_DIR = "/var/lib/clamav"
@@ -135,39 +138,14 @@ PROCESSES = ("freshclam", "clamd")
 SUMMARY = "----------- SCAN SUMMARY -----------"
 SESSION = "\n" + "-" * 79 + "\n"  # clamscan --log starts every run with this line
 TAIL_BYTES = 1 << 20
-C_ENV = {"LC_ALL": "C", "LANG": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "cat"}
-
-
-def unavailable(reason, **extra):
-    out = {"available": False, "reason": reason}
-    out.update(extra)
-    return out
-
-
-def run(argv, timeout):
-    env = dict(os.environ)
-    env.update(C_ENV)
-    proc = subprocess.run(
-        argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, env=env, check=False, text=True
-    )
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def which(name):
-    return shutil.which(name) or next(
-        (p for p in ("/usr/sbin/" + name, "/usr/bin/" + name, "/sbin/" + name) if os.access(p, os.X_OK)), None
-    )
 
 
 def conf_value(path, key):
-    try:
-        with open(path) as handle:
-            for line in handle:
-                fields = line.split(None, 1)
-                if len(fields) == 2 and fields[0] == key:
-                    return fields[1].strip()
-    except OSError:
-        pass
+    """The value of ``Key value`` in a ClamAV configuration file (first one wins), or None."""
+    for line in (read_text(path, 1 << 20) or "").splitlines():
+        fields = line.split(None, 1)
+        if len(fields) == 2 and fields[0] == key:
+            return fields[1].strip()
     return None
 
 
@@ -275,11 +253,9 @@ def running_processes():
     except OSError:
         return found
     for pid in pids:
-        try:
-            with open(f"/proc/{pid}/comm") as handle:
-                found.add(handle.read().strip())
-        except OSError:
-            continue
+        name = read_text(f"/proc/{pid}/comm")
+        if name is not None:  # None: the process ended while we looked
+            found.add(name.strip())
     return found
 
 
@@ -374,18 +350,11 @@ def read_scan_log(path):
 # ---------------------------------------------------------------- main
 
 
-def probe(name, fn, *args):
-    try:
-        return fn(*args)
-    except Exception as exc:  # one broken probe is reported, the others still run
-        return unavailable(f"{name} probe crashed: {type(exc).__name__}: {exc}")
-
-
 def collect(database_dir, freshclam_conf, scan_log, timeout):
     directory = database_dir or conf_value(freshclam_conf, "DatabaseDirectory") or DEFAULT_DB_DIR
     return {
         "schema": SCHEMA,
-        "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "collected_at": utc_now(),
         "collected_epoch": int(time.time()),
         "hostname": socket.gethostname(),
         "engine": probe("engine", read_engine, timeout),

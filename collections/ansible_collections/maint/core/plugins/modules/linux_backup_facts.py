@@ -94,7 +94,7 @@ attributes:
 
 EXAMPLES = r"""
 - name: BKP-RESTIC-01..04, BKP-FILE-01..02 | AUDIT | Collect backup state
-  linux_backup_facts:
+  maint.core.linux_backup_facts:
     restic_repository: sftp:backup@nas:/srv/restic/web01
     restic_password: "{{ vault_restic_password }}"
     restic_restore_path: /etc/hostname
@@ -148,12 +148,13 @@ import fnmatch
 import hashlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maint.core.plugins.module_utils.commands import which
+from ansible_collections.maint.core.plugins.module_utils.probes import utc_now
 
 SCHEMA = 1
 MASK = "********"
@@ -252,9 +253,7 @@ def read_restic(p, json_loads):
     repository = p["restic_repository"]
     if not repository:
         return {"configured": False, "reason": "no restic repository configured for this host"}
-    binary = shutil.which(p["restic_binary"]) or (
-        p["restic_binary"] if os.access(p["restic_binary"], os.X_OK) else None
-    )
+    binary = which(p["restic_binary"])  # a name on PATH or in an sbin folder, or a path
     out = {"configured": True, "repository": redact_url(repository)}
     if binary is None:
         out["reachable"] = {
@@ -472,7 +471,7 @@ def collect(p, json_loads):
     sets = [read_file_set(spec) for spec in p["file_sets"]]
     return {
         "schema": SCHEMA,
-        "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "collected_at": utc_now(),
         "collected_epoch": int(time.time()),
         "hostname": socket.gethostname(),
         "restic": restic,

@@ -5,10 +5,12 @@
 DOCUMENTATION = r"""
 ---
 module: linux_health_facts
-short_description: Collect Linux host health data (disk, inodes, reboot, systemd, time, uptime)
+short_description: Collect Linux host health data (disk, inodes, systemd, time, uptime, SMART)
 description:
   - Reads the state of a Linux host in one call and returns it as JSON under the key C(linux_health) for the
-    C(linux_health) evaluator to judge (controls C(HEALTH-LNX-01) to C(HEALTH-LNX-07)).
+    C(linux_health) evaluator to judge (controls C(HEALTH-LNX-01), C(HEALTH-LNX-02), C(HEALTH-LNX-04) to
+    C(HEALTH-LNX-07)). A pending reboot is judged once, by C(linux_patching) (PATCH-LNX-04), from the probes
+    of M(maint.core.linux_patching_facts); this module no longer reads them.
   - Changes nothing on the host; always returns C(changed=false) and runs the same in check mode.
   - Every probe reports C(available=false) and a C(reason) when it cannot run (no systemd as PID 1, no
     installed kernel image in a container, a hung network mount) instead of failing the module.
@@ -21,9 +23,6 @@ description:
     other mount points in C(other_mounts); single files bind-mounted into a container are skipped."
   - "Network filesystems are measured with a time limit (O(statvfs_timeout)) so a hung NFS server cannot
     hang the run; such a mount is reported with an C(error)."
-  - "Pending reboot: C(/run/reboot-required) and its C(.pkgs) list (Debian family), C(needs-restarting -r)
-    where installed (RHEL family), and whether a newer kernel of the running kernel's flavour is installed
-    in C(/boot) or C(/lib/modules)."
   - "Disk health (SMART): C(smartctl --scan -j) lists the disks, then C(smartctl -j -a -d TYPE DEVICE) per
     disk (at most O(smart_max_disks)); each disk's JSON is returned as smartctl printed it. No smartctl, or
     no disk found (VMs, containers), gives C(available=false) and the reason. Reading SMART needs root."
@@ -41,8 +40,7 @@ options:
     default: 5.0
   command_timeout:
     description:
-      - Seconds allowed for each helper command (C(systemctl), C(timedatectl), C(chronyc),
-        C(needs-restarting)).
+      - Seconds allowed for each helper command (C(systemctl), C(timedatectl), C(chronyc), C(smartctl)).
     type: float
     default: 30.0
   smart:
@@ -67,7 +65,7 @@ attributes:
     platforms: posix
     description: Linux only; elsewhere it returns C(system) so the role's preflight can refuse the host.
 notes:
-  - Needs no root for most probes; C(needs-restarting) may need root to read every process map.
+  - Needs no root for most probes; reading SMART data needs root.
   - Standard library only, so it runs on any host with python3.
 seealso:
   - module: ansible.builtin.setup
@@ -75,11 +73,11 @@ seealso:
 
 EXAMPLES = r"""
 - name: HEALTH-LNX-01..07 | AUDIT | Collect host health data
-  linux_health_facts:
+  maint.core.linux_health_facts:
   register: linux_health_raw
 
 - name: Collect with a longer limit for slow NFS servers
-  linux_health_facts:
+  maint.core.linux_health_facts:
     statvfs_timeout: 15
   register: linux_health_raw
 """
@@ -151,25 +149,6 @@ linux_health:
           description: Number of mounts skipped, by reason.
           type: dict
           sample: {pseudo: 15, runtime: 1, image: 0, container_storage: 0, duplicate: 1, file_bind: 0}
-    reboot:
-      description: Sources that can tell a reboot is pending.
-      type: dict
-      sample:
-        flag_file:
-          available: true
-          path: /run/reboot-required
-          present: true
-          packages: [linux-image-6.1.0-22-amd64]
-        needs_restarting:
-          available: false
-          reason: needs-restarting is not installed (dnf-utils / yum-utils)
-        kernel:
-          available: true
-          running: 6.1.0-21-amd64
-          newest: 6.1.0-22-amd64
-          installed: [6.1.0-21-amd64, 6.1.0-22-amd64]
-          newer_installed: true
-          running_installed: true
     systemd:
       description: Failed systemd units.
       type: dict
@@ -216,15 +195,16 @@ import json
 import os
 import platform
 import re
-import shlex
 import shutil
 import socket
 import stat
 import subprocess
 import threading
-import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maint.core.plugins.module_utils.commands import run, which
+from ansible_collections.maint.core.plugins.module_utils.files import read_os_release, read_text
+from ansible_collections.maint.core.plugins.module_utils.probes import first_line, probe, unavailable, utc_now
 
 SCHEMA = 1
 
@@ -286,42 +266,10 @@ CONTAINER_STORAGE_PREFIXES = (
     "/snap/",
 )
 
-# /var/run is a symlink to /run on every current distribution; older ones only have /var/run
-REBOOT_FLAGS = ("/run/reboot-required", "/var/run/reboot-required")
 # Kernel interfaces and per-session scratch space: never a disk a technician frees.
 RUNTIME_PREFIXES = ("/proc/", "/sys/", "/run/user/", "/run/credentials/")
 SYNC_MAXERROR_US = 16000000  # the kernel's NTP_PHASE_LIMIT; systemd's NTPSynchronized uses the same bound
 STA_UNSYNC = 0x0040
-C_ENV = {"LC_ALL": "C", "LANG": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": "cat", "PAGER": "cat"}
-
-
-def unavailable(reason, **extra):
-    out = {"available": False, "reason": reason}
-    out.update(extra)
-    return out
-
-
-def run(argv, timeout):
-    """Run a helper command; return (rc, stdout, stderr) or raise OSError / TimeoutExpired."""
-    env = dict(os.environ)
-    env.update(C_ENV)
-    proc = subprocess.run(
-        argv,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-        text=True,
-    )
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def first_line(text):
-    for line in (text or "").splitlines():
-        if line.strip():
-            return line.strip()
-    return ""
 
 
 def unescape_mount(field):
@@ -329,46 +277,15 @@ def unescape_mount(field):
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
-def utc_now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
 # ---------------------------------------------------------------- identity
 
 
-def read_os_release():
-    for path in ("/etc/os-release", "/usr/lib/os-release"):
-        try:
-            with open(path) as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        fields = {}
-        for line in text.splitlines():
-            if "=" not in line or line.lstrip().startswith("#"):
-                continue
-            key, _, value = line.partition("=")
-            try:
-                parts = shlex.split(value)
-            except ValueError:
-                parts = [value.strip("\"'")]
-            fields[key.strip()] = parts[0] if parts else ""
-        return {
-            "available": True,
-            "id": fields.get("ID", ""),
-            "id_like": fields.get("ID_LIKE", ""),
-            "version_id": fields.get("VERSION_ID", ""),
-            "pretty_name": fields.get("PRETTY_NAME", ""),
-        }
-    return unavailable("neither /etc/os-release nor /usr/lib/os-release is readable")
-
-
 def read_uptime():
+    text = read_text("/proc/uptime")
     try:
-        with open("/proc/uptime") as handle:
-            return {"available": True, "seconds": float(handle.read().split()[0])}
-    except (OSError, ValueError, IndexError) as exc:
-        return unavailable(f"cannot read /proc/uptime: {exc}")
+        return {"available": True, "seconds": float((text or "").split()[0])}
+    except (ValueError, IndexError):
+        return unavailable(f"cannot read /proc/uptime: {text!r}" if text else "cannot read /proc/uptime")
 
 
 # ---------------------------------------------------------------- filesystems
@@ -474,110 +391,11 @@ def read_filesystems(statvfs_timeout, mounts_file="/proc/mounts"):
     return {"available": True, "items": items, "skipped": skipped}
 
 
-# ---------------------------------------------------------------- reboot
-
-
-def version_key(release):
-    """Order kernel releases as rpm/dpkg do in the common cases: numbers numerically, after letters."""
-    key = []
-    for part in re.findall(r"\d+|[A-Za-z]+", release):
-        key.append((1, int(part), "") if part.isdigit() else (0, 0, part))
-    return tuple(key)
-
-
-def kernel_flavour(release):
-    """Debian/Ubuntu flavour ('amd64', 'cloud-amd64', 'generic'); '' where the release has none (RHEL)."""
-    match = re.match(r"^\d+\.\d+(?:\.\d+)*-\d+(?:\.\d+)*-([A-Za-z][A-Za-z0-9-]*)$", release)
-    if match:
-        return match.group(1)
-    match = re.search(r"\+([A-Za-z]+)$", release)  # RHEL '+debug', '+rt'
-    return "+" + match.group(1) if match else ""
-
-
-def installed_kernels():
-    found = set()
-    try:
-        for name in os.listdir("/boot"):
-            if name.startswith("vmlinuz-") and "rescue" not in name:
-                found.add(name[len("vmlinuz-") :])
-    except OSError:
-        pass
-    try:
-        for name in os.listdir("/lib/modules"):
-            path = os.path.join("/lib/modules", name)
-            # a kernel package leaves modules.dep; a directory with only leftovers is not an installed kernel
-            if os.path.isfile(os.path.join(path, "modules.dep")) or os.path.isfile(
-                os.path.join(path, "vmlinuz")
-            ):
-                found.add(name)
-    except OSError:
-        pass
-    return sorted(found, key=version_key)
-
-
-def read_kernel_state(running):
-    installed = installed_kernels()
-    if not installed:
-        return unavailable(
-            "no installed kernel in /boot or /lib/modules (a container, or a kernel booted from elsewhere)",
-            running=running,
-        )
-    flavour = kernel_flavour(running)
-    same = [k for k in installed if kernel_flavour(k) == flavour] or installed
-    newest = max(same, key=version_key)
-    return {
-        "available": True,
-        "running": running,
-        "installed": installed,
-        "newest": newest,
-        "newer_installed": version_key(newest) > version_key(running),
-        "running_installed": running in installed,
-    }
-
-
-def read_reboot_flag(os_release):
-    family = " ".join((os_release.get("id", ""), os_release.get("id_like", ""))).lower()
-    flag = next((path for path in REBOOT_FLAGS if os.path.exists(path)), REBOOT_FLAGS[0])
-    present = os.path.exists(flag)
-    if not present and not re.search(r"\b(debian|ubuntu)\b", family):
-        return unavailable(f"{flag} is only written on the Debian family", path=flag)
-    packages = []
-    try:
-        with open(flag + ".pkgs") as handle:
-            for line in handle:
-                name = line.strip()
-                if name and name not in packages:
-                    packages.append(name)
-    except OSError:
-        pass
-    return {"available": True, "path": flag, "present": present, "packages": packages}
-
-
-def read_needs_restarting(timeout):
-    tool = shutil.which("needs-restarting")
-    argv = [tool, "-r"] if tool else None
-    if argv is None:
-        return unavailable("needs-restarting is not installed (dnf-utils / yum-utils)")
-    try:
-        rc, out, err = run(argv, timeout)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return unavailable(f"needs-restarting -r could not run: {exc}")
-    if rc not in (0, 1):
-        detail = first_line(err) or first_line(out)
-        return unavailable(f"needs-restarting -r exited {rc}: {detail}")
-    packages = [m.group(1) for m in re.finditer(r"^\s*\*\s+(\S+)", out, re.MULTILINE)]
-    return {"available": True, "reboot_required": rc == 1, "packages": packages, "message": first_line(out)}
-
-
 # ---------------------------------------------------------------- systemd
 
 
 def pid1_name():
-    try:
-        with open("/proc/1/comm") as handle:
-            return handle.read().strip()
-    except OSError:
-        return "unknown"
+    return (read_text("/proc/1/comm") or "").strip() or "unknown"
 
 
 def read_systemd(timeout):
@@ -749,9 +567,7 @@ def read_time_sync(timeout):
 
 
 def read_smart(timeout, max_disks):
-    tool = shutil.which("smartctl") or next(
-        (p for p in ("/usr/sbin/smartctl", "/sbin/smartctl") if os.access(p, os.X_OK)), None
-    )
+    tool = which("smartctl")
     if tool is None:
         return unavailable("smartctl is not installed (smartmontools)")
     try:
@@ -787,14 +603,6 @@ def read_smart(timeout, max_disks):
 # ---------------------------------------------------------------- main
 
 
-def probe(name, fn, *args):
-    """Run one probe; a bug or surprise in one probe is reported, not fatal to the others."""
-    try:
-        return fn(*args)
-    except Exception as exc:  # every probe reports why instead of crashing the module
-        return unavailable(f"{name} probe crashed: {type(exc).__name__}: {exc}")
-
-
 def collect(statvfs_timeout, command_timeout, smart=True, smart_max_disks=32):
     uname = os.uname()
     os_release = probe("os-release", read_os_release)
@@ -810,15 +618,9 @@ def collect(statvfs_timeout, command_timeout, smart=True, smart_max_disks=32):
         reason = "not a Linux system ({})".format(data["system"])
         for key in ("uptime", "filesystems", "systemd", "time_sync", "smart"):
             data[key] = unavailable(reason)
-        data["reboot"] = {k: unavailable(reason) for k in ("flag_file", "needs_restarting", "kernel")}
         return data
     data["uptime"] = probe("uptime", read_uptime)
     data["filesystems"] = probe("filesystems", read_filesystems, statvfs_timeout)
-    data["reboot"] = {
-        "flag_file": probe("reboot flag", read_reboot_flag, os_release),
-        "needs_restarting": probe("needs-restarting", read_needs_restarting, command_timeout),
-        "kernel": probe("kernel", read_kernel_state, uname.release),
-    }
     data["systemd"] = probe("systemd", read_systemd, command_timeout)
     data["time_sync"] = probe("time sync", read_time_sync, command_timeout)
     if smart:

@@ -15,9 +15,12 @@ description:
     C(/var/log/apt/history.log) (rotated C(.gz) files included) for the last successful upgrade, and the
     C(upgrade) lines of C(/var/log/dpkg.log) when apt keeps no history."
   - "dnf: C(dnf check-update), C(dnf updateinfo list --security), C(dnf history list)."
-  - "Reboot: C(/run/reboot-required) with its C(.pkgs) list, C(needs-restarting -r) where installed, and the
-    kernel versions installed in C(/boot) and C(/lib/modules) next to the running one. Services to restart:
-    C(needrestart -b -r l) or C(needs-restarting -s) where installed."
+  - "Pending reboot (PATCH-LNX-04, the only reboot judgement of maint): C(/run/reboot-required) and
+    its C(.pkgs) list (Debian family; elsewhere the probe is unavailable unless the flag exists), the exit
+    code and output of C(needs-restarting -r) where installed (RHEL family), and the kernel releases
+    installed in C(/boot) (rescue images left out) and C(/lib/modules) next to the running one. Which
+    kernel is newest is judged by the evaluator. Services to restart: C(needrestart -b -r l) or
+    C(needs-restarting -s)."
   - An unsupported OS (no apt-get, no dnf) returns C(manager=none) and the reason, never a failure.
   - Refreshing the package index (O(refresh_cache)) updates repository metadata only; it installs nothing and
     the module always returns C(changed=false). In check mode the index is not refreshed.
@@ -65,11 +68,11 @@ seealso:
 
 EXAMPLES = r"""
 - name: PATCH-LNX-01..06 | AUDIT | Collect the patch state
-  linux_patching_facts:
+  maint.core.linux_patching_facts:
   register: linux_patching_raw
 
 - name: Installed versions of packages upgraded by a remediation
-  linux_patching_facts:
+  maint.core.linux_patching_facts:
     refresh_cache: false
     versions_of: [openssl, libssl3]
   register: linux_patching_after
@@ -129,8 +132,14 @@ linux_patching:
         (upgrade lines of dpkg.log); dnf: C(stdout) of C(dnf history list)."
       type: dict
     reboot:
-      description: C(flag_file), C(needs_restarting) and C(kernel) probes.
+      description: C(flag_file), C(needs_restarting) and C(kernel) probes, each C(available=false) and why
+        when it cannot tell.
       type: dict
+      sample:
+        flag_file:
+          {available: true, path: /run/reboot-required, present: true, packages: [linux-image-6.1.0-22-amd64]}
+        needs_restarting: {available: false, reason: "needs-restarting is not installed (dnf-utils)"}
+        kernel: {available: true, running: 6.1.0-21-amd64, installed: [6.1.0-21-amd64, 6.1.0-22-amd64]}
     services:
       description: C(needrestart -b -r l) or C(needs-restarting -s) output, or C(available=false) and why.
       type: dict
@@ -141,100 +150,35 @@ linux_patching:
 """
 
 import glob
-import gzip
 import os
 import platform
 import re
-import shlex
-import shutil
 import socket
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.maint.core.plugins.module_utils.commands import command_result, which
+from ansible_collections.maint.core.plugins.module_utils.files import read_os_release, read_text
+from ansible_collections.maint.core.plugins.module_utils.probes import probe, unavailable, utc_now
 
 SCHEMA = 1
-C_ENV = {"LC_ALL": "C", "LANG": "C", "DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
+#: set on top of the C locale for every command (module_utils.commands)
+ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
 APT_HISTORY = "/var/log/apt/history.log"
 DPKG_LOG = "/var/log/dpkg.log"
 APT_LISTS = "/var/lib/apt/lists"
+# /var/run is a symlink to /run on every current distribution; older ones only have /var/run
 REBOOT_FLAGS = ("/run/reboot-required", "/var/run/reboot-required")
+OS_KEYS = ("id", "id_like", "version_id", "pretty_name")
 MAX_OUTPUT = 400000  # characters kept of one command's output
 # apt <= 2.x "N upgraded, N newly installed, ... N not upgraded.";
 # apt >= 3.0 "  Upgrading: N, ..., Not Upgrading: N"
 SUMMARY_LINE = re.compile(r"^(\d+ upgraded, .* not upgraded\.?|\s+Upgrading: \d+, .*Not Upgrading: \d+)\s*$")
 
 
-def unavailable(reason, **extra):
-    out = {"available": False, "reason": reason}
-    out.update(extra)
-    return out
-
-
 def run(argv, timeout):
-    env = dict(os.environ)
-    env.update(C_ENV)
-    try:
-        proc = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            env=env,
-            check=False,
-            text=True,
-        )
-    except OSError as exc:
-        return {"command": " ".join(argv), "rc": None, "stdout": "", "stderr": str(exc)}
-    except subprocess.TimeoutExpired:
-        return {
-            "command": " ".join(argv),
-            "rc": None,
-            "stdout": "",
-            "stderr": f"timed out after {timeout:g}s",
-        }
-    out = {
-        "command": " ".join(argv),
-        "rc": proc.returncode,
-        "stdout": proc.stdout[-MAX_OUTPUT:],
-        "stderr": proc.stderr[-4000:],
-        "truncated": len(proc.stdout) > MAX_OUTPUT,
-    }
-    # the tool's own totals, kept whole even when stdout is cut, so the evaluator can check its parse
-    summary = [line for line in proc.stdout.splitlines() if SUMMARY_LINE.match(line)]
-    if summary:
-        out["summary"] = "\n".join(summary[-3:])
-    return out
-
-
-def utc_now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def read_os_release():
-    for path in ("/etc/os-release", "/usr/lib/os-release"):
-        try:
-            with open(path) as handle:
-                text = handle.read()
-        except OSError:
-            continue
-        fields = {}
-        for line in text.splitlines():
-            if "=" not in line or line.lstrip().startswith("#"):
-                continue
-            key, _, value = line.partition("=")
-            try:
-                parts = shlex.split(value)
-            except ValueError:
-                parts = [value.strip("\"'")]
-            fields[key.strip()] = parts[0] if parts else ""
-        return {
-            "id": fields.get("ID", ""),
-            "id_like": fields.get("ID_LIKE", ""),
-            "version_id": fields.get("VERSION_ID", ""),
-            "pretty_name": fields.get("PRETTY_NAME", ""),
-        }
-    return {"id": "", "id_like": "", "version_id": "", "pretty_name": ""}
+    """A command's result as the evaluator reads it; apt's own totals kept whole (``summary``)."""
+    return command_result(argv, timeout, ENV, max_output=MAX_OUTPUT, summary=SUMMARY_LINE)
 
 
 def detect_manager(os_release):
@@ -243,11 +187,11 @@ def detect_manager(os_release):
     if platform.system() != "Linux":
         return "none", f"not a Linux host ({platform.system()})"
     if {"debian", "ubuntu"} & set(family):
-        if shutil.which("apt-get"):
+        if which("apt-get"):
             return "apt", ""
         return "none", f"{os_release['pretty_name'] or 'Debian family'} without apt-get"
     if {"rhel", "fedora", "centos"} & set(family):
-        if shutil.which("dnf"):
+        if which("dnf"):
             return "dnf", ""
         return (
             "none",
@@ -293,15 +237,6 @@ def refresh(manager, wanted, check_mode, timeout):
 # ---------------------------------------------------------------- history
 
 
-def read_text(path):
-    opener = gzip.open if path.endswith(".gz") else open
-    try:
-        with opener(path, "rt", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
 def rotated(path):
     """path, path.1, path.2.gz, ... newest first."""
     found = [p for p in glob.glob(path + ".*") if re.match(re.escape(path) + r"\.\d+(\.gz)?$", p)]
@@ -344,50 +279,77 @@ def apt_history(limit):
 # ---------------------------------------------------------------- reboot and services
 
 
-def reboot_probes(manager, timeout):
-    flag = unavailable("no reboot flag file is written on this OS family")
-    for path in REBOOT_FLAGS:
-        if os.path.isdir(os.path.dirname(path)):
-            present = os.path.exists(path)
-            packages = []
-            if present:
-                text = read_text(path + ".pkgs") or ""
-                packages = sorted({line.strip() for line in text.splitlines() if line.strip()})
-            flag = {"available": True, "path": path, "present": present, "packages": packages}
-            break
-    if manager == "dnf" and shutil.which("needs-restarting"):
-        result = run(["needs-restarting", "-r"], timeout)
-        needs = {
-            "available": True,
-            "rc": result["rc"],
-            "stdout": result["stdout"],
-            "stderr": result["stderr"],
-        }
-    else:
-        needs = unavailable("needs-restarting is not installed (dnf-utils / yum-utils)")
-    installed = set()
+def read_reboot_flag(manager):
+    """``/run/reboot-required`` and its ``.pkgs`` list; only the Debian family (apt) writes them.
+
+    Elsewhere a missing flag says nothing, so the probe is unavailable unless the flag is there.
+    """
+    flag = next((path for path in REBOOT_FLAGS if os.path.exists(path)), REBOOT_FLAGS[0])
+    present = os.path.exists(flag)
+    if not present and manager != "apt":
+        return unavailable(f"{flag} is only written on the Debian family (apt)", path=flag)
+    packages = []
+    for line in (read_text(flag + ".pkgs", 1 << 20) or "").splitlines():
+        name = line.strip()
+        if name and name not in packages:
+            packages.append(name)
+    return {"available": True, "path": flag, "present": present, "packages": packages}
+
+
+def read_needs_restarting(timeout):
+    """``needs-restarting -r`` where installed (dnf-utils / yum-utils): the evaluator reads its exit code
+    (1: reboot required, 0: not; anything else: it could not tell) and the ``* package`` lines."""
+    tool = which("needs-restarting")
+    if tool is None:
+        return unavailable("needs-restarting is not installed (dnf-utils / yum-utils)")
+    result = run([tool, "-r"], timeout)
+    return {"available": True, "rc": result["rc"], "stdout": result["stdout"], "stderr": result["stderr"]}
+
+
+def installed_kernels():
+    """Kernel releases installed in /boot (vmlinuz-*, rescue images left out) or /lib/modules.
+
+    A /lib/modules folder counts only with modules.dep or vmlinuz in it: a removed kernel's leftovers do not.
+    """
+    found = set()
     for path in glob.glob("/boot/vmlinu[xz]-*"):
-        installed.add(os.path.basename(path).split("-", 1)[1])
+        name = os.path.basename(path).split("-", 1)[1]
+        if "rescue" not in name:
+            found.add(name)
     for path in glob.glob("/lib/modules/*/modules.dep") + glob.glob("/lib/modules/*/vmlinuz"):
-        installed.add(path.split("/")[3])
-    running = platform.release()
-    if installed:
-        kernel = {"available": True, "running": running, "installed": sorted(installed)}
-    else:
-        kernel = unavailable(
+        found.add(path.split("/")[3])
+    return sorted(found)
+
+
+def read_kernels(running):
+    installed = installed_kernels()
+    if not installed:
+        return unavailable(
             "no installed kernel in /boot or /lib/modules (a container, or a kernel booted from elsewhere)",
             running=running,
         )
-    return {"flag_file": flag, "needs_restarting": needs, "kernel": kernel}
+    # which one is newest (same flavour as the running one) is the evaluator's judgement
+    return {"available": True, "running": running, "installed": installed}
+
+
+def reboot_probes(manager, timeout):
+    """The three sources of PATCH-LNX-04 (the one reboot-pending judgement of maint)."""
+    return {
+        "flag_file": probe("reboot flag", read_reboot_flag, manager),
+        "needs_restarting": probe("needs-restarting", read_needs_restarting, timeout),
+        "kernel": probe("kernel", read_kernels, platform.release()),
+    }
 
 
 def services_probe(manager, timeout):
-    if shutil.which("needrestart"):
-        result = run(["needrestart", "-b", "-r", "l"], timeout)
+    tool = which("needrestart")
+    if tool:
+        result = run([tool, "-b", "-r", "l"], timeout)
         result.update(available=True, tool="needrestart")
         return result
-    if manager == "dnf" and shutil.which("needs-restarting"):
-        result = run(["needs-restarting", "-s"], timeout)
+    tool = which("needs-restarting") if manager == "dnf" else None
+    if tool:
+        result = run([tool, "-s"], timeout)
         result.update(available=True, tool="needs-restarting")
         return result
     return unavailable("needrestart is not installed (apt-get install needrestart / dnf install dnf-utils)")
@@ -413,7 +375,7 @@ def installed_versions(manager, names, timeout):
 
 
 def collect(params, check_mode):
-    os_release = read_os_release()
+    os_release = {key: value for key, value in read_os_release().items() if key in OS_KEYS}
     manager, reason = detect_manager(os_release)
     data = {
         "schema": SCHEMA,

@@ -52,13 +52,13 @@ attributes:
 notes:
   - Requires the C(runner) package (this project, C(pip install -e .)) in the controller's Python.
 seealso:
-  - module: maint_check
-  - module: linux_health_facts
+  - module: maint.core.linux_health_facts
+  - module: maint.core.maint_window_guard
 """
 
 EXAMPLES = r"""
 - name: HEALTH-LNX-01..06 | AUDIT | Evaluate host health
-  maint_evaluate:
+  maint.core.maint_evaluate:
     kind: linux_health
     data: "{{ linux_health_raw.linux_health }}"
     thresholds:
@@ -91,7 +91,7 @@ maint_results:
     status:
       description: Outcome.
       type: str
-      choices: [pass, fail, warn, not_checked, error]
+      choices: [pass, fail, warn, not_checked, not_applicable, error]
       sample: warn
     severity:
       description: How much it matters.
@@ -118,7 +118,7 @@ maint_summary:
   description: Number of results per status (every status present, zeros included).
   returned: always
   type: dict
-  sample: {"pass": 4, "fail": 1, "warn": 0, "not_checked": 1, "error": 0}
+  sample: {"pass": 4, "fail": 1, "warn": 0, "not_checked": 1, "not_applicable": 0, "error": 0}
 msg:
   description: The summary as one line.
   returned: always

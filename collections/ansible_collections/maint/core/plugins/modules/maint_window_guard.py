@@ -57,12 +57,12 @@ notes:
   - Uses the controller's clock.
   - Requires the C(runner) package (this project) in the controller's Python.
 seealso:
-  - module: maint_check
+  - module: maint.core.maint_evaluate
 """
 
 EXAMPLES = r"""
 - name: PATCH-LNX-03 | REMEDIATE | Enough window left to reboot?
-  maint_window_guard:
+  maint.core.maint_window_guard:
     action: reboot
     minutes_needed: "{{ linux_patching_reboot_minutes }}"
     control: PATCH-LNX-03
@@ -86,7 +86,7 @@ maint_window_minutes_left:
   type: int
   sample: 12
 maint_results:
-  description: One C(MAINT-WINDOW-01) result (same shape as M(maint_check)); read by the runner.
+  description: One C(MAINT-WINDOW-01) result (same shape as M(maint.core.maint_evaluate)); read by the runner.
   returned: always
   type: list
   elements: dict

@@ -71,12 +71,12 @@ notes:
   - Requires the C(runner) package (this project) in the controller's Python, and the ledger at
     C(MAINT_DB_URL).
 seealso:
-  - module: maint_evaluate
+  - module: maint.core.maint_evaluate
 """
 
 EXAMPLES = r"""
 - name: NET-IOS/CX/AOSS/FGT | AUDIT | Fetch, snapshot and review the configuration
-  network_config:
+  maint.core.network_config:
     platform: "{{ network_config_platform }}"
     thresholds: "{{ maintenance.thresholds.network_config | default({}) }}"
     known_hosts: /etc/maint/known_hosts

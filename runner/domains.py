@@ -1,0 +1,118 @@
+"""The domains of ``maint`` and where each plugs in: the one registry a new domain adds itself to.
+
+Each :class:`Domain` names, as data, the modules that register its parts when imported, and whoever
+needs a part imports it by name from here:
+
+- ``evaluators``: modules registering evaluators (:mod:`runner.evaluators` imports them on first use)
+  and the ``kinds`` they register (kept as data so ``maint evaluate --help`` lists them unloaded);
+- ``tables``: modules defining the domain's ledger tables with
+  :func:`runner.ledger.schema.chained_table` (a :class:`runner.ledger.Ledger` imports them when
+  opened, so migrate, verify and append see every table while the ledger imports no domain);
+- ``migrations``: the ledger revisions creating those tables (``runner/ledger/migrations/versions``,
+  each a branch of ``0001``);
+- ``commands``: CLI modules whose commands register on the shared Typer apps (:mod:`runner.cli`).
+
+This module imports nothing of ``runner`` (``tests/test_imports.py`` holds it to that), so the CLI
+reads it at start-up for free and the ledger may read it without depending on any domain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    summary: str
+    evaluators: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    migrations: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+
+#: every domain, in the order their commands and evaluators are registered
+DOMAINS: tuple[Domain, ...] = (
+    Domain(
+        "core",
+        "runs, their events and check results; the root commands (run, runs, status, evaluate, ledger, demo)",
+        tables=("runner.ledger.schema",),
+        migrations=("0001",),
+        commands=("runner.cli.core", "runner.cli.controls"),
+    ),
+    Domain(
+        "health",
+        "disk space, pending reboot, uptime, failed services, time sync, SMART of Linux and Windows hosts",
+        evaluators=("runner.evaluators.linux_health", "runner.evaluators.windows_health"),
+        kinds=("linux_health", "smartctl", "windows_health"),
+    ),
+    Domain(
+        "patching",
+        "pending and security updates, last install, reboot after updates (apt, dnf, Windows Update)",
+        evaluators=("runner.evaluators.linux_patching", "runner.evaluators.windows_patching"),
+        kinds=("apt", "linux_patching", "windows_updates"),
+    ),
+    Domain(
+        "antivirus",
+        "ClamAV, Defender, Sophos and Security Center: engine, signatures, scans, protection",
+        evaluators=("runner.evaluators.linux_antivirus", "runner.evaluators.windows_antivirus"),
+        kinds=("clamav", "windows_antivirus"),
+    ),
+    Domain(
+        "backup",
+        "restic, file-based backups, Veeam and Windows Server Backup: recency, success, test restores",
+        evaluators=("runner.evaluators.linux_backup", "runner.evaluators.windows_backup"),
+        kinds=("backup_files", "linux_backup", "restic", "windows_backup"),
+    ),
+    Domain(
+        "network",
+        "device configurations: fetched, masked, snapshotted (config_snapshots), judged by rule packs",
+        evaluators=("runner.network.evaluator",),
+        kinds=("network_config",),
+        tables=("runner.network.snapshots",),
+        migrations=("0002",),
+        commands=("runner.cli.lint_config", "runner.cli.network"),
+    ),
+    Domain(
+        "inventory",
+        "client inventories and settings: the review of a change between two revisions",
+        commands=("runner.cli.review",),
+    ),
+    Domain(
+        "schedule",
+        "schedules and maintenance windows; occurrences started, completed, missed or skipped",
+        tables=("runner.schedule_ledger",),
+        migrations=("0003",),
+        commands=("runner.cli.schedule",),
+    ),
+)
+
+
+def _each(field: str) -> tuple[str, ...]:
+    return tuple(name for domain in DOMAINS for name in getattr(domain, field))
+
+
+def evaluator_modules() -> tuple[str, ...]:
+    """Modules registering evaluators, in domain order."""
+    return _each("evaluators")
+
+
+def kinds() -> tuple[str, ...]:
+    """Every evaluator kind, sorted."""
+    return tuple(sorted(_each("kinds")))
+
+
+def table_modules() -> tuple[str, ...]:
+    """Modules defining ledger tables, in domain order."""
+    return _each("tables")
+
+
+def command_modules() -> tuple[str, ...]:
+    """CLI modules registering commands, in domain order (the order ``maint --help`` lists them)."""
+    return _each("commands")
+
+
+def migrations() -> tuple[str, ...]:
+    """Ledger revisions creating the domains' tables."""
+    return _each("migrations")
