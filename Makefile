@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 
-.PHONY: setup demo test lint typecheck unit molecule bench clean
+.PHONY: setup demo test lint typecheck unit molecule bench clean generate
 
 setup: $(STAMP)
 
@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/maint demo
 
+# Role defaults, argument_specs options, vars and README tables from the control catalogue
+# (runner/catalogue/data/); `--check` lists what is out of date (tests/test_generated.py runs it).
+generate: setup
+	$(BIN)/python -m runner.catalogue.generate
+
 lint: setup
-	$(BIN)/ruff check runner collections tests bench
-	$(BIN)/ruff format --check runner collections tests bench
+	$(BIN)/ruff check runner collections maint_devtools tests bench
+	$(BIN)/ruff format --check runner collections maint_devtools tests bench
 	$(BIN)/yamllint -s .
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production playbooks roles
 

@@ -17,7 +17,17 @@ import pytest
 from tests.conftest import REPO
 
 #: libraries none of the three commands needs: the job runner, the ledger, device access, encryption
-NEVER = ("ansible_runner", "ansible", "sqlalchemy", "alembic", "netmiko", "paramiko", "cryptography", "winrm")
+NEVER = (
+    "ansible_runner",
+    "ansible",
+    "sqlalchemy",
+    "alembic",
+    "netmiko",
+    "paramiko",
+    "cryptography",
+    "winrm",
+    "maint_devtools",  # the demo's simulator: imported only on the demo path
+)
 #: ... and what only validation or a command's work needs (the schema and its calendars, the ledger)
 NOT_FOR_HELP = (
     "holidays",
@@ -85,12 +95,13 @@ def test_command_help_loads_no_heavy_library(tmp_path: Path, args: list[str]) ->
 
 def test_help_constants_agree_with_the_modules_they_stand_for() -> None:
     """The CLI keeps a few lists as data so --help loads nothing; they must equal the real ones."""
+    from maint_devtools import simulator
     from runner.cli import lint_config, network, review
-    from runner.network import Platform, simulator
-    from runner.review import DEFAULT_MAX_WAIVER_DAYS
+    from runner.inventory.review import DEFAULT_MAX_WAIVER_DAYS
+    from runner.network import Platform
 
     assert ", ".join([*(p.value for p in Platform), "auto"]) == lint_config._PLATFORM_CHOICES
-    assert tuple(simulator.DIALECTS) == network.SIM_PLATFORMS
+    assert tuple(simulator.DRIVERS) == network.SIM_PLATFORMS
     assert tuple(f.value for f in simulator.Fault) == network.SIM_FAULTS
     assert review.DEFAULT_MAX_WAIVER_DAYS == DEFAULT_MAX_WAIVER_DAYS
 

@@ -68,10 +68,20 @@ def test_unavailable_probe_never_passes() -> None:
         assert set(statuses.values()) == {Status.NOT_CHECKED}
 
 
+def test_reboot_probes_of_an_older_collector_are_ignored() -> None:
+    """A file recorded with ``reboot`` probes (before issue 11) is judged the same, without HEALTH-LNX-03."""
+    raw = load("healthy_vm.json")
+    assert "reboot" in raw
+    without = {k: v for k, v in raw.items() if k != "reboot"}
+    assert judge(raw) == judge(without)
+    assert "HEALTH-LNX-03" not in judge(raw)
+
+
 def test_registry_entry() -> None:
     ev = evaluators.get("linux_health")
     assert ev.role == "linux_health"
-    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in range(1, 8)]
+    # HEALTH-LNX-03 is retired: a pending reboot is judged once, by linux_patching (PATCH-LNX-04)
+    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)]
     assert dict(ev.defaults) == dict(DEFAULTS)
     assert [c.control for c in evaluators.controls_for_role("linux_health")] == list(CONTROL_IDS)
 

@@ -7,6 +7,7 @@ file came from.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,16 @@ import yaml
 
 from runner import evaluators
 from runner.evaluators import EvaluatorError
-from runner.evaluators.linux_patching import CONTROL_IDS, DEFAULTS, parse_apt_simulate
+from runner.evaluators.linux_patching import (
+    CONTROL_IDS,
+    DEFAULTS,
+    kernel_flavour,
+    kernel_version_key,
+    newest_kernel,
+    parse_apt_simulate,
+)
 from runner.results import Domain, Status
+from tests.conftest import PLUGINS
 from tests.evaluator_cases import case_ids, check_case, load_json
 from tests.evaluator_cases import judge as judge_all
 
@@ -320,3 +329,115 @@ def test_role_filters_use_the_evaluator() -> None:
     assert filters.linux_patching_reboot_required(load(PENDING)) is False
     flagged = derive(load(PENDING), {"reboot.flag_file.present": True})
     assert filters.linux_patching_reboot_required(flagged) is True
+
+
+# ---------------------------------------------------------------- PATCH-LNX-04: the one reboot judgement
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("6.1.0-21-amd64", "6.1.0-22-amd64"),
+        ("6.1.0-9-amd64", "6.1.0-10-amd64"),
+        ("6.1.0-0.deb11.17-amd64", "6.1.0-21-amd64"),  # a bullseye backport, then bookworm's own
+        ("5.14.0-362.8.1.el9_3.x86_64", "5.14.0-427.13.1.el9_4.x86_64"),
+        ("5.15.0-105-generic", "6.8.0-31-generic"),
+        ("4.18.0-513.5.1.el8_9.x86_64", "4.18.0-513.11.1.el8_9.x86_64"),
+        # rpm: a number segment is newer than a letter segment in the same place
+        ("5.14.0-427.13.1.el9_4.x86_64", "5.14.0-427.13.1.el9_4.1.x86_64"),
+    ],
+)
+def test_kernel_versions_order(older: str, newer: str) -> None:
+    assert kernel_version_key(older) < kernel_version_key(newer)
+    assert newest_kernel(older, [older, newer]) == newer
+    assert newest_kernel(newer, [older, newer]) == newer
+
+
+@pytest.mark.parametrize(
+    ("release", "flavour"),
+    [
+        ("6.1.0-21-amd64", "amd64"),
+        ("6.1.0-21-cloud-amd64", "cloud-amd64"),
+        ("6.1.0-0.deb11.17-amd64", "amd64"),
+        ("6.8.0-31-generic", "generic"),
+        ("5.14.0-427.13.1.el9_4.x86_64", ""),
+        ("5.14.0-427.13.1.el9_4.x86_64+debug", "+debug"),
+    ],
+)
+def test_kernel_flavour(release: str, flavour: str) -> None:
+    assert kernel_flavour(release) == flavour
+
+
+def test_only_the_running_flavour_counts_as_newer() -> None:
+    installed = ["6.1.0-21-amd64", "6.1.0-25-rt-amd64", "6.1.0-25-cloud-amd64"]
+    assert newest_kernel("6.1.0-21-amd64", installed) == "6.1.0-21-amd64"
+    assert newest_kernel("6.1.0-21-rt-amd64", installed) == "6.1.0-25-rt-amd64"
+
+
+def test_health_no_longer_judges_a_pending_reboot() -> None:
+    """One judgement, reported once: the same flagged host fails PATCH-LNX-04 and has no HEALTH-LNX-03."""
+    health = evaluators.get("linux_health")
+    assert "HEALTH-LNX-03" not in [c.control for c in health.controls]
+    flagged = derive(load(AFTER), {"reboot.flag_file.present": True})
+    by = {f.control: f for f in evaluators.evaluate("linux_patching", flagged)}
+    assert by["PATCH-LNX-04"].status is Status.FAIL
+
+
+@pytest.fixture(scope="module")
+def collector() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "linux_patching_facts", PLUGINS / "modules/linux_patching_facts.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("manager", "present", "available"),
+    [("apt", False, True), ("apt", True, True), ("dnf", False, False), ("dnf", True, True)],
+)
+def test_collector_reboot_flag_speaks_only_where_it_is_written(
+    collector: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    manager: str,
+    present: bool,
+    available: bool,
+) -> None:
+    flag = tmp_path / "reboot-required"
+    if present:
+        flag.write_text("*** System restart required ***\n")
+        (tmp_path / "reboot-required.pkgs").write_text("linux-image-6.1.0-22-amd64\nlibc6\nlibc6\n\n")
+    monkeypatch.setattr(collector, "REBOOT_FLAGS", (str(flag),))
+    out = collector.read_reboot_flag(manager)
+    assert out["available"] is available
+    if available:
+        assert out["present"] is present and out["path"] == str(flag)
+        assert out["packages"] == (["linux-image-6.1.0-22-amd64", "libc6"] if present else [])
+    else:
+        assert out["reason"] == f"{flag} is only written on the Debian family (apt)"
+
+
+FAKE_NEEDS_RESTARTING = """#!/bin/sh
+[ "$1" = "-r" ] || exit 9
+printf 'Core libraries or services have been updated since boot-up:\\n  * kernel\\n  * systemd\\n\\n'
+printf 'Reboot is required to fully utilize these updates.\\n'
+exit 1
+"""
+
+
+def test_collector_needs_restarting_output_is_what_the_evaluator_judges(
+    collector: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = tmp_path / "needs-restarting"
+    tool.write_text(FAKE_NEEDS_RESTARTING)
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    probe = collector.read_needs_restarting(10.0)
+    assert probe["available"] is True and probe["rc"] == 1
+    raw = derive(load("dnf_public_samples.json"), {"reboot.needs_restarting": probe})
+    by = {f.control: f for f in evaluators.evaluate("linux_patching", raw)}
+    assert by["PATCH-LNX-04"].status is Status.FAIL
+    assert by["PATCH-LNX-04"].evidence["packages"] == ["kernel", "systemd"]

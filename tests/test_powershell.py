@@ -285,7 +285,7 @@ def test_collector_emits_every_key_its_evaluator_reads(kind: str) -> None:
 
 def test_role_added_keys_are_the_ones_the_role_combines() -> None:
     tasks = yaml.safe_load((REPO / "roles/windows_patching/tasks/evaluate.yml").read_text())
-    data = tasks[0]["maint_evaluate"]["data"]
+    data = tasks[0]["maint.core.maint_evaluate"]["data"]
     combined = data.split("combine(", 1)[1]
     added = {part.split("'")[1] for part in combined.split(",") if "':" in part}
     assert added == COLLECTORS["windows_patching"][1].role_added

@@ -25,7 +25,8 @@ from tests.conftest import BASE_HOSTS, BASE_SETTINGS, MakeClient
 
 pytestmark = pytest.mark.integration
 
-CONTROLS = {f"HEALTH-LNX-0{i}" for i in range(1, 8)}
+# HEALTH-LNX-03 is retired: a pending reboot is judged once, by linux_patching (PATCH-LNX-04)
+CONTROLS = {f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)}
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 BIN = Path(sys.executable).parent
 
@@ -62,7 +63,7 @@ def test_run_records_every_control_and_status_reads_it(make_client: MakeClient, 
     result = cli.invoke(app, ["status", "acme", "--json"], catch_exceptions=False)
     rows = json.loads(result.output)
     assert {r["control"] for r in rows} == CONTROLS
-    assert result.exit_code == (0 if all(r["effective_status"] == "pass" for r in rows) else 1)
+    assert result.exit_code == (1 if any(r["failing"] for r in rows) else 0)
     result = cli.invoke(app, ["runs", "--ticket", "T-1", "--json"], catch_exceptions=False)
     assert [r["run_id"] for r in json.loads(result.output)] == [outcome.run_id]
     result = cli.invoke(app, ["ledger", "verify", "acme"], catch_exceptions=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import (
@@ -22,90 +23,29 @@ from pydantic import (
     model_validator,
 )
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 KIND = "clamav"
 ROLE = "linux_antivirus"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 _DAY = 86400
 REQUIRED_DATABASES = ("main", "daily")
 
-ENGINE = Control(
-    control="AV-LNX-01",
-    title="ClamAV antivirus engine is installed",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.HIGH,
-    remediation=(
-        "Install ClamAV from the distribution: `apt-get install clamav clamav-freshclam` (Debian/Ubuntu) or "
-        "`dnf install clamav clamav-update` (RHEL family, from EPEL), then enable the updater."
-    ),
-)
-SIGNATURES = Control(
-    control="AV-LNX-02",
-    title="ClamAV signature databases are present and current",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Run `freshclam` and read its output: a proxy (HTTPProxyServer in freshclam.conf), a blocked "
-        "database.clamav.net, a CDN rate limit (HTTP 429: wait, and do not run freshclam more than once an "
-        "hour) or a full /var/lib/clamav are the usual causes. Point freshclam at the client's private "
-        "mirror if it has one (DatabaseMirror / PrivateMirror)."
-    ),
-)
-UPDATER = Control(
-    control="AV-LNX-03",
-    title="ClamAV signature updater (freshclam) is running",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.HIGH,
-    remediation=(
-        "`systemctl enable --now clamav-freshclam` and check `journalctl -u clamav-freshclam`; without "
-        "systemd, run `freshclam -d` from the init system or `freshclam` from cron several times a day."
-    ),
-)
-DAEMON = Control(
-    control="AV-LNX-04",
-    title="ClamAV scanner daemon (clamd) is running",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "`systemctl enable --now clamav-daemon` and check `journalctl -u clamav-daemon` (clamd needs about "
-        "1.5 GB of memory to load the signatures and will not start without a database)."
-    ),
-)
-SCAN_AGE = Control(
-    control="AV-LNX-05",
-    title="A ClamAV scan ran recently",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Check the scheduled scan (cron or systemd timer running `clamscan -r -i --log=SCAN_LOG PATHS`): "
-        "is it enabled, does it finish, does it write to the configured log?"
-    ),
-)
-SCAN_CLEAN = Control(
-    control="AV-LNX-06",
-    title="The last ClamAV scan found no infected file",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.HIGH,
-    remediation=(
-        "Read the FOUND lines of the scan log, quarantine or remove each file, find how it got there and "
-        "treat the host as a security incident if it was executable or in a web root."
-    ),
-)
+ENGINE = _CATALOGUE.control("AV-LNX-01").as_control()
+SIGNATURES = _CATALOGUE.control("AV-LNX-02").as_control()
+UPDATER = _CATALOGUE.control("AV-LNX-03").as_control()
+DAEMON = _CATALOGUE.control("AV-LNX-04").as_control()
+SCAN_AGE = _CATALOGUE.control("AV-LNX-05").as_control()
+SCAN_CLEAN = _CATALOGUE.control("AV-LNX-06").as_control()
 CONTROLS: tuple[Control, ...] = (ENGINE, SIGNATURES, UPDATER, DAEMON, SCAN_AGE, SCAN_CLEAN)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
 #: threshold names are the role variables without the ``linux_antivirus_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "signatures_warn_days": 2,
-    "signatures_fail_days": 7,
-    "freshclam_expected": True,
-    "clamd_expected": False,
-    "scan_max_age_days": 8,
-    "skip_controls": (),
-}
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
 
 
 class Thresholds(BaseModel):

@@ -10,89 +10,36 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 ROLE = "linux_backup"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 _HOUR = 3600
 
-REACHABLE = Control(
-    control="BKP-RESTIC-01",
-    title="restic repository opens with the stored password",
-    domain=Domain.BACKUP,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Run `restic -r REPO snapshots` on the host with the vault's password. Wrong password: the vault "
-        "and the host's backup job disagree - find which one the backups use. Missing: the target is not "
-        "mounted or the path moved. Locked: `restic list locks`; if the lock's process is gone, "
-        "`restic unlock`."
-    ),
-)
-FRESH = Control(
-    control="BKP-RESTIC-02",
-    title="A recent restic snapshot exists for this host",
-    domain=Domain.BACKUP,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Check the backup job (systemd timer or cron) and its log: is it enabled, did it fail, does it "
-        "back up under this host name (`restic snapshots --host HOST`)? Run it by hand and watch it finish."
-    ),
-)
-INTEGRITY = Control(
-    control="BKP-RESTIC-03",
-    title="restic check finds no error in the repository",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Read the errors: a damaged or truncated pack needs `restic repair packs` / `restic rebuild-index` "
-        "(restic >= 0.16) and a fresh backup; check the storage (disk SMART, NAS scrub). Until a check "
-        "is clean, do not prune."
-    ),
-)
-RESTORE = Control(
-    control="BKP-RESTIC-04",
-    title="Test restore from the latest snapshot matches",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Restore the file by hand (`restic dump latest PATH | sha256sum`) and compare. A checksum mismatch "
-        "or a failed dump means the backup cannot be trusted: run `restic check --read-data`."
-    ),
-)
-FILE_AGE = Control(
-    control="BKP-FILE-01",
-    title="Newest file-based backup is recent",
-    domain=Domain.BACKUP,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Check the job writing the backup files (tar, rsync, pg_dump, mysqldump...): its schedule, its log "
-        "and its target; a target that is not mounted leaves the directory empty or missing."
-    ),
-)
-FILE_SIZE = Control(
-    control="BKP-FILE-02",
-    title="Newest file-based backup is not truncated",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "A backup file smaller than expected is usually a dump that failed early (authentication, disk "
-        "full): open it (`zcat FILE | tail`) and read the job's log."
-    ),
-)
+REACHABLE = _CATALOGUE.control("BKP-RESTIC-01").as_control()
+FRESH = _CATALOGUE.control("BKP-RESTIC-02").as_control()
+INTEGRITY = _CATALOGUE.control("BKP-RESTIC-03").as_control()
+RESTORE = _CATALOGUE.control("BKP-RESTIC-04").as_control()
+FILE_AGE = _CATALOGUE.control("BKP-FILE-01").as_control()
+FILE_SIZE = _CATALOGUE.control("BKP-FILE-02").as_control()
 RESTIC_CONTROLS: tuple[Control, ...] = (REACHABLE, FRESH, INTEGRITY, RESTORE)
 FILE_CONTROLS: tuple[Control, ...] = (FILE_AGE, FILE_SIZE)
 CONTROLS: tuple[Control, ...] = RESTIC_CONTROLS + FILE_CONTROLS
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-RESTIC_DEFAULTS: Mapping[str, Any] = {"restic_max_age_hours": 26, "skip_controls": ()}
-FILE_DEFAULTS: Mapping[str, Any] = {"files_max_age_hours": 26, "files_min_size_bytes": 1, "skip_controls": ()}
-DEFAULTS: Mapping[str, Any] = {**RESTIC_DEFAULTS, **FILE_DEFAULTS}
+#: threshold names are the role variables without the ``linux_backup_`` prefix; values: the catalogue
+RESTIC_DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults("restic"))
+FILE_DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults("backup_files"))
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults("linux_backup"))
 
 REASONS = {
     "wrong_password": "wrong password (the vault's password does not open the repository)",

@@ -1,5 +1,7 @@
 """Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-07.
 
+HEALTH-LNX-03 (a pending reboot) is retired: ``linux_patching`` judges it once, as PATCH-LNX-04.
+
 The raw data is the module's ``linux_health`` key (a saved whole module result is unwrapped). Each probe in
 it says ``available: false`` and why when it could not run; such a control is ``not_checked`` with that
 reason, never ``pass``. Data of the wrong shape raises :class:`EvaluatorError` naming the field.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import (
@@ -22,103 +25,31 @@ from pydantic import (
     model_validator,
 )
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.evaluators.smartctl import DEFAULTS as SMART_DEFAULTS
 from runner.evaluators.smartctl import KIND as SMARTCTL_KIND
 from runner.evaluators.smartctl import SMART, evaluate_smartctl, judge_disks, parse_smart_thresholds
 from runner.evaluators.smartctl import not_checked as smart_not_checked
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 KIND = "linux_health"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 _SECONDS_PER_DAY = 86400
 
-FS_SPACE = Control(
-    control="HEALTH-LNX-01",
-    title="Filesystems have free space",
-    domain=Domain.HEALTH,
-    severity=Severity.HIGH,
-    remediation=(
-        "Find what grew with `du -xh --max-depth=2 MOUNT | sort -h | tail -20`; clear package caches "
-        "(`apt-get clean` / `dnf clean all`), vacuum the journal (`journalctl --vacuum-size=500M`), "
-        "rotate or compress old logs, remove old kernels (`apt autoremove` / `dnf remove --oldinstallonly`), "
-        "or grow the volume. A full root or /var filesystem stops logging, databases and package updates."
-    ),
-)
-FS_INODES = Control(
-    control="HEALTH-LNX-02",
-    title="Filesystems have free inodes",
-    domain=Domain.HEALTH,
-    severity=Severity.HIGH,
-    remediation=(
-        "Find the directory holding millions of small files: "
-        "`find MOUNT -xdev -type f | cut -d/ -f2-4 | sort | uniq -c | sort -n | tail`. Usual culprits are "
-        "session or cache directories, mail queues and unpurged temp files; delete them or add a cleanup "
-        "job. Inodes cannot be added to ext4 without recreating the filesystem."
-    ),
-)
-REBOOT = Control(
-    control="HEALTH-LNX-03",
-    title="No reboot is pending",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Reboot the host inside the client's maintenance window so the installed kernel and library "
-        "updates take effect (the patching role's remediate mode does this). Where a reboot must wait, "
-        "restart the affected services (`needrestart -r l` on Debian/Ubuntu, `needs-restarting -s` on RHEL)."
-    ),
-)
-FAILED_UNITS = Control(
-    control="HEALTH-LNX-04",
-    title="No failed systemd units",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "For each unit: `systemctl status UNIT` and `journalctl -u UNIT -b` to see why it failed; fix the "
-        "cause and `systemctl restart UNIT`. If the unit is obsolete, `systemctl disable UNIT` and clear it "
-        "with `systemctl reset-failed UNIT`."
-    ),
-)
-TIME_SYNC = Control(
-    control="HEALTH-LNX-05",
-    title="System clock is synchronised",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Run one time service and let it reach a server: `systemctl enable --now chronyd` (RHEL family) "
-        "or `systemctl enable --now systemd-timesyncd` / chrony (Debian/Ubuntu); check with "
-        "`chronyc sources -v` or `timedatectl timesync-status`. Allow UDP 123 outbound or point it at the "
-        "client's domain controller. A clock off by more than 5 minutes breaks Kerberos/AD logons and TLS."
-    ),
-)
-UPTIME = Control(
-    control="HEALTH-LNX-06",
-    title="Host has been rebooted recently",
-    domain=Domain.HEALTH,
-    severity=Severity.LOW,
-    remediation=(
-        "Reboot in the next maintenance window: kernel and library updates installed since the last boot "
-        "are not in effect until then. A host that must stay up for months needs live patching "
-        "(kpatch / Canonical Livepatch) or a documented waiver."
-    ),
-)
-CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, REBOOT, FAILED_UNITS, TIME_SYNC, UPTIME, SMART)
+FS_SPACE = _CATALOGUE.control("HEALTH-LNX-01").as_control()
+FS_INODES = _CATALOGUE.control("HEALTH-LNX-02").as_control()
+FAILED_UNITS = _CATALOGUE.control("HEALTH-LNX-04").as_control()
+TIME_SYNC = _CATALOGUE.control("HEALTH-LNX-05").as_control()
+UPTIME = _CATALOGUE.control("HEALTH-LNX-06").as_control()
+# HEALTH-LNX-03 (a pending reboot) is retired: linux_patching judges it once, as PATCH-LNX-04
+CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, FAILED_UNITS, TIME_SYNC, UPTIME, SMART)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: threshold names are the role variables without the ``linux_health_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "fs_warn_pct": 80,
-    "fs_fail_pct": 90,
-    "inode_warn_pct": 80,
-    "inode_fail_pct": 90,
-    "fs_exclude_mounts": (),
-    "fs_exclude_fstypes": (),
-    "failed_units_ignore": (),
-    "uptime_warn_days": 90,
-    **SMART_DEFAULTS,
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the ``linux_health_`` prefix; values: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[KIND].defaults(KIND))
 
 
 # ---------------------------------------------------------------- thresholds
@@ -213,30 +144,6 @@ class _Filesystems(_Probe):
     items: list[_Filesystem] = Field(default_factory=list)
 
 
-class _FlagFile(_Probe):
-    path: str = ""
-    present: bool = False
-    packages: list[str] = Field(default_factory=list)
-
-
-class _NeedsRestarting(_Probe):
-    reboot_required: bool = False
-    packages: list[str] = Field(default_factory=list)
-
-
-class _KernelState(_Probe):
-    running: str = ""
-    newest: str = ""
-    installed: list[str] = Field(default_factory=list)
-    newer_installed: bool = False
-
-
-class _Reboot(_Raw):
-    flag_file: _FlagFile
-    needs_restarting: _NeedsRestarting
-    kernel: _KernelState
-
-
 class _Unit(_Raw):
     unit: str
     load: str = ""
@@ -286,7 +193,7 @@ class _Health(_Raw):
     kernel: str
     uptime: _Uptime
     filesystems: _Filesystems
-    reboot: _Reboot
+    # ``reboot`` (collectors before issue 11) is ignored: PATCH-LNX-04 judges a pending reboot
     systemd: _Systemd
     time_sync: _TimeSync
     smart: _Smart = _NO_SMART_PROBE
@@ -441,42 +348,6 @@ def _judge_usage(
     return control.finding(Status.PASS, evidence, remediation="")
 
 
-def _judge_reboot(reboot: _Reboot) -> Finding:
-    sources: dict[str, _Probe] = {
-        "flag_file": reboot.flag_file,
-        "needs_restarting": reboot.needs_restarting,
-        "kernel": reboot.kernel,
-    }
-    checked = [name for name, probe in sources.items() if probe.available]
-    unavailable = {name: probe.reason for name, probe in sources.items() if not probe.available}
-    if not checked:
-        return _not_checked(REBOOT, "; ".join(f"{name}: {why}" for name, why in unavailable.items()))
-
-    reasons: list[str] = []
-    packages: list[str] = []
-    if reboot.flag_file.available and reboot.flag_file.present:
-        reasons.append(f"{reboot.flag_file.path or 'reboot-required'} is present")
-        packages.extend(reboot.flag_file.packages)
-    if reboot.needs_restarting.available and reboot.needs_restarting.reboot_required:
-        reasons.append("needs-restarting -r: core libraries or services were updated since boot")
-        packages.extend(reboot.needs_restarting.packages)
-    kernel = reboot.kernel
-    if kernel.available and kernel.newer_installed:
-        reasons.append(f"newer kernel {kernel.newest} installed, running {kernel.running}")
-
-    evidence: dict[str, Any] = {"checked": checked}
-    if kernel.available:
-        evidence["running_kernel"] = kernel.running
-        evidence["newest_kernel"] = kernel.newest
-    if unavailable:
-        evidence["unavailable"] = unavailable
-    if reasons:
-        evidence["reasons"] = reasons
-        evidence["packages"] = sorted(set(packages))
-        return REBOOT.finding(Status.FAIL, evidence)
-    return REBOOT.finding(Status.PASS, evidence, remediation="")
-
-
 def _judge_units(systemd: _Systemd, th: Thresholds) -> Finding:
     if not systemd.available:
         return _not_checked(FAILED_UNITS, systemd.reason)
@@ -587,13 +458,12 @@ def _judge_smart(smart: _Smart, th: Thresholds) -> Finding:
 
 @evaluator(KIND, role="linux_health", controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
-    """Linux host health: disk space, inodes, pending reboot, failed units, time sync, uptime, SMART."""
+    """Linux host health: disk space, inodes, failed units, time sync, uptime, SMART."""
     th = parse_thresholds(thresholds)
     health = parse_raw(raw)
     findings = [
         _judge_usage(FS_SPACE, health.filesystems, th, inodes=False),
         _judge_usage(FS_INODES, health.filesystems, th, inodes=True),
-        _judge_reboot(health.reboot),
         _judge_units(health.systemd, th),
         _judge_time(health.time_sync),
         _judge_uptime(health.uptime, th, health.kernel),

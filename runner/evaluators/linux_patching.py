@@ -15,95 +15,36 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, validate_thresholds
 from runner.evaluators.common import describe as _describe
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 KIND = "linux_patching"
 APT_KIND = "apt"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 _DAY = 86400.0
 _EVIDENCE_MAX = 50  # packages listed in one evidence list
 
-PENDING = Control(
-    control="PATCH-LNX-01",
-    title="No package updates are pending",
-    domain=Domain.PATCHING,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Install the pending updates in the client's maintenance window: run the linux_patching role with "
-        "maint_mode remediate, or `apt-get update && apt-get dist-upgrade` / `dnf upgrade`. Packages kept "
-        "back need a look (`apt-get -s dist-upgrade`)."
-    ),
-)
-SECURITY = Control(
-    control="PATCH-LNX-02",
-    title="No security updates are pending",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "Install the security updates now, inside the next window at the latest: linux_patching with "
-        "maint_mode remediate and linux_patching_upgrade: security, or "
-        "`apt-get install --only-upgrade PKG` / `dnf upgrade --security`. "
-        "Then restart the services or reboot as PATCH-LNX-04/05 say."
-    ),
-)
-RECENT = Control(
-    control="PATCH-LNX-03",
-    title="Updates were installed recently",
-    domain=Domain.PATCHING,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Schedule the monthly patch run for this host (a maintenance schedule with linux_patching in "
-        "remediate mode) and check why the last one did not happen: host left out of the group, "
-        "window too short, repository unreachable."
-    ),
-)
-REBOOT = Control(
-    control="PATCH-LNX-04",
-    title="No reboot is pending after updates",
-    domain=Domain.PATCHING,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Reboot inside the maintenance window so the new kernel and libraries are in use "
-        "(linux_patching_reboot: if_required reboots when the host asks)."
-    ),
-)
-SERVICES = Control(
-    control="PATCH-LNX-05",
-    title="No services run outdated libraries",
-    domain=Domain.PATCHING,
-    severity=Severity.LOW,
-    remediation=(
-        "Restart the listed services (`needrestart -r a` on Debian/Ubuntu, `systemctl restart UNIT` for "
-        "each unit `needs-restarting -s` lists on RHEL), or reboot."
-    ),
-)
-REMEDIATION = Control(
-    control="PATCH-LNX-06",
-    title="The patch run installed the selected updates",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "Read the install error in the evidence (lock held by another apt/dnf, full disk, broken "
-        "dependencies, repository unreachable), fix it and run linux_patching in remediate mode again."
-    ),
-)
+PENDING = _CATALOGUE.control("PATCH-LNX-01").as_control()
+SECURITY = _CATALOGUE.control("PATCH-LNX-02").as_control()
+RECENT = _CATALOGUE.control("PATCH-LNX-03").as_control()
+REBOOT = _CATALOGUE.control("PATCH-LNX-04").as_control()
+SERVICES = _CATALOGUE.control("PATCH-LNX-05").as_control()
+REMEDIATION = _CATALOGUE.control("PATCH-LNX-06").as_control()
 CONTROLS: tuple[Control, ...] = (PENDING, SECURITY, RECENT, REBOOT, SERVICES, REMEDIATION)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: threshold names are the role variables without the ``linux_patching_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "max_pending": 0,
-    "last_upgrade_warn_days": 35,
-    "last_upgrade_fail_days": 60,
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the ``linux_patching_`` prefix; values: the catalogue.
+#: The apt kind uses them all too (its Thresholds model is the role's).
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[KIND].defaults(KIND))
 
 
 class Thresholds(BaseModel):
@@ -173,8 +114,11 @@ class _Flag(_Probe):
 
 
 class _NeedsRestarting(_Probe):
+    """``needs-restarting -r``: exit 1 a reboot is required, 0 not; anything else (None: not run) unknown."""
+
     rc: int | None = None
     stdout: str = ""
+    stderr: str = ""
 
 
 class _Kernel(_Probe):
@@ -601,14 +545,29 @@ def last_dnf_upgrade(history: _History) -> LastUpgrade:
     return LastUpgrade(None, "dnf history")
 
 
-def _version_key(version: str) -> list[tuple[int, int | str]]:
-    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"\d+|[A-Za-z]+", version)]
+def kernel_version_key(release: str) -> tuple[tuple[int, int, str], ...]:
+    """Order kernel releases as rpm and dpkg do in the common cases: numbers numerically, after letters."""
+    return tuple(
+        (1, int(part), "") if part.isdigit() else (0, 0, part)
+        for part in re.findall(r"\d+|[A-Za-z]+", release)
+    )
 
 
-def _flavour(version: str, manager: str) -> str:
-    if manager == "dnf":
-        return version.rsplit(".", 1)[-1]
-    return re.sub(r"^[\d.+~-]+", "", version)
+def kernel_flavour(release: str) -> str:
+    """Debian/Ubuntu flavour (``amd64``, ``cloud-amd64``, ``generic``); RHEL ``+debug``/``+rt``; else ''."""
+    # upstream-ABI-flavour; the ABI of a backport carries letters too (6.1.0-0.deb11.17-amd64)
+    match = re.match(r"^\d+\.\d+(?:\.\d+)*-\d[0-9A-Za-z.]*-([A-Za-z][A-Za-z0-9-]*)$", release)
+    if match:
+        return match.group(1)
+    match = re.search(r"\+([A-Za-z]+)$", release)
+    return "+" + match.group(1) if match else ""
+
+
+def newest_kernel(running: str, installed: Sequence[str]) -> str:
+    """The newest installed kernel of the running kernel's flavour (the running one when none is newer)."""
+    flavour = kernel_flavour(running)
+    same = [k for k in installed if kernel_flavour(k) == flavour]
+    return max([*same, running], key=kernel_version_key)
 
 
 # ---------------------------------------------------------------- judgements
@@ -795,33 +754,38 @@ def _parse_time(text: str) -> datetime:
 
 
 def _judge_reboot(c: _Collected, rebooted: bool) -> Finding:
+    """PATCH-LNX-04, the one pending-reboot judgement (HEALTH-LNX-03 was merged into it)."""
     assert c.reboot is not None  # checked by _Collected
-    probes = {
-        "flag_file": c.reboot.flag_file,
-        "needs_restarting": c.reboot.needs_restarting,
-        "kernel": c.reboot.kernel,
-    }
-    checked = [n for n, p in probes.items() if p.available]
-    unavailable = {n: p.reason for n, p in probes.items() if not p.available}
+    flag, needs, kernel = c.reboot.flag_file, c.reboot.needs_restarting, c.reboot.kernel
+    probes: dict[str, _Probe] = {"flag_file": flag, "needs_restarting": needs, "kernel": kernel}
+    reasons_unknown = {n: p.reason for n, p in probes.items() if not p.available}
+    if needs.available and needs.rc not in (0, 1):  # it ran but could not tell (no root, a dnf error)
+        detail = _first_line(needs.stderr) or _first_line(needs.stdout) or "no output"
+        reasons_unknown["needs_restarting"] = (
+            f"needs-restarting -r could not run: {detail}"
+            if needs.rc is None
+            else f"needs-restarting -r exited {needs.rc}: {detail}"
+        )
+    unavailable = {n: reasons_unknown[n] for n in probes if n in reasons_unknown}  # in probe order
+    checked = [n for n in probes if n not in unavailable]
     if not checked:
         return _not_checked(REBOOT, "; ".join(f"{n}: {why}" for n, why in unavailable.items()))
     reasons: list[str] = []
-    flag = c.reboot.flag_file
-    if flag.available and flag.present:
+    packages: list[str] = []
+    if "flag_file" in checked and flag.present:
         reasons.append(
             f"{flag.path} is present" + (f" ({', '.join(flag.packages)})" if flag.packages else "")
         )
-    needs = c.reboot.needs_restarting
-    if needs.available and needs.rc == 1:
+        packages += flag.packages
+    if "needs_restarting" in checked and needs.rc == 1:
         reasons.append("needs-restarting -r: core libraries or services were updated since boot")
-    kernel = c.reboot.kernel
+        packages += re.findall(r"^\s*\*\s+(\S+)", needs.stdout, re.MULTILINE)
     evidence: dict[str, Any] = {"checked": checked}
-    if kernel.available:
+    if "kernel" in checked:
         running = kernel.running or c.kernel
-        same = [v for v in kernel.installed if _flavour(v, c.manager) == _flavour(running, c.manager)]
-        newest = max(same or [running], key=_version_key)
+        newest = newest_kernel(running, kernel.installed)
         evidence.update(running_kernel=running, newest_kernel=newest)
-        if _version_key(newest) > _version_key(running):
+        if kernel_version_key(newest) > kernel_version_key(running):
             reasons.append(f"newer kernel {newest} installed, running {running}")
     if unavailable:
         evidence["unavailable"] = unavailable
@@ -829,8 +793,14 @@ def _judge_reboot(c: _Collected, rebooted: bool) -> Finding:
         evidence["rebooted_by_this_run"] = True
     if reasons:
         evidence["reasons"] = reasons
+        if packages:
+            evidence["packages"] = sorted(set(packages))
         return REBOOT.finding(Status.FAIL, evidence)
     return REBOOT.finding(Status.PASS, evidence, remediation="")
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:300]
 
 
 def _judge_services(c: _Collected) -> Finding:
@@ -866,7 +836,11 @@ def _judge_services(c: _Collected) -> Finding:
 
 def _judge_remediation(env: _Envelope) -> Finding:
     if env.mode == "audit" or env.before is None or env.remediation is None:
-        return _not_checked(REMEDIATION, "audit mode: nothing was installed (maint_mode is not remediate)")
+        return REMEDIATION.finding(  # by design, not a failure to look: never counted as not passing
+            Status.NOT_APPLICABLE,
+            {"reason": "audit mode: nothing was installed (maint_mode is not remediate)"},
+            remediation="",
+        )
     rem = env.remediation
     before, _ = _pending_of(env.before)
     after, after_error = _pending_of(env.current)

@@ -17,36 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError
 from runner.evaluators.common import validate_thresholds
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Finding, Severity, Status
 
 KIND = "smartctl"
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 
-SMART = Control(
-    control="HEALTH-LNX-07",
-    title="Disks report healthy SMART status",
-    domain=Domain.HEALTH,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Back up the data on the disk now and check the latest backup restores. Replace the disk (a RAID "
-        "member: fail it out and rebuild onto a new one). Confirm with `smartctl -x DEVICE` and run a long "
-        "self-test (`smartctl -t long DEVICE`). Pending or uncorrectable sectors and NVMe media errors mean "
-        "data was already lost or is at risk."
-    ),
-)
+SMART = _CATALOGUE.control("HEALTH-LNX-07").as_control()
 
-#: threshold names shared with the linux_health evaluator (role variables ``linux_health_smart_*``)
-DEFAULTS: Mapping[str, Any] = {
-    "smart_reallocated_warn": 1,
-    "smart_reallocated_fail": 100,
-    "smart_pending_fail": 1,
-    "smart_media_errors_fail": 1,
-}
+#: threshold names shared with the linux_health evaluator (role variables ``linux_health_smart_*``, and
+#: ``skip_controls``); values, types and ranges: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles["linux_health"].defaults(KIND))
 
 #: smartctl(8) "RETURN VALUES": bit -> (name, effect on the disk's status)
 EXIT_BITS: dict[int, tuple[str, Status]] = {
@@ -348,6 +336,14 @@ def not_checked(reason: str, evidence: Mapping[str, Any] | None = None) -> Findi
 def evaluate_smartctl(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     """One disk's SMART health from a saved `smartctl -j -a DEVICE` output."""
     th = parse_smart_thresholds(thresholds)
+    if SMART.control in (thresholds.get("skip_controls") or ()):
+        return [
+            SMART.finding(
+                Status.NOT_CHECKED,
+                {"reason": "disabled by configuration (linux_health skip_controls)"},
+                remediation=f"To check it again, remove {SMART.control} from skip_controls.",
+            )
+        ]
     if isinstance(raw, list):
         return [judge_disks(raw, th)]
     return [judge_disks([raw], th)]

@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
@@ -44,116 +46,26 @@ from runner.evaluators.windows_common import (
     unwrap_output,
     with_kind,
 )
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 KIND = "windows_antivirus"
 ROLE = "windows_antivirus"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 NEVER = 4294967295  # UInt32 max: Defender's "no such scan / no such update"
 
-ACTIVE = Control(
-    control="AV-WIN-01",
-    title="An antivirus product is active",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Start the antivirus: for Defender `Set-MpPreference -DisableRealtimeMonitoring $false` and "
-        "`Start-Service WinDefend` (re-enable it with `Install-WindowsFeature Windows-Defender` on a server "
-        "where it was removed); for Sophos check the endpoint in Sophos Central, start the stopped Sophos "
-        "services, or reinstall the agent with the Central installer."
-    ),
-)
-REALTIME = Control(
-    control="AV-WIN-02",
-    title="Real-time protection is on",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.CRITICAL,
-    remediation=(
-        "Turn real-time protection back on: Defender `Set-MpPreference -DisableRealtimeMonitoring $false` "
-        "(check a GPO or Intune policy is not turning it off: "
-        "`Get-MpPreference | fl DisableRealtimeMonitoring`); "
-        "Sophos: start the Sophos File Scanner and Endpoint Defense services and check the threat protection "
-        "policy in Sophos Central."
-    ),
-)
-SIGNATURES = Control(
-    control="AV-WIN-03",
-    title="Antivirus signatures are up to date",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.HIGH,
-    remediation=(
-        "Update now and find why updating stopped: Defender `Update-MpSignature` (then check WSUS / Windows "
-        "Update reachability and `Get-MpPreference | fl SignatureFallbackOrder`); Sophos: 'Update now' "
-        "from the tray or Sophos Central, and check the endpoint can reach Sophos update servers or its "
-        "message relay."
-    ),
-)
-SCAN = Control(
-    control="AV-WIN-04",
-    title="A recent Defender scan completed",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Run `Start-MpScan -ScanType QuickScan` and check the scheduled scan "
-        "(`Get-MpPreference | fl ScanScheduleDay,ScanScheduleQuickScanTime,DisableCatchupQuickScan`)."
-    ),
-)
-TAMPER = Control(
-    control="AV-WIN-05",
-    title="Antivirus tamper protection is on",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Turn tamper protection on: Defender from the Microsoft Defender portal or Intune (Endpoint "
-        "security > Antivirus > Windows Security experience), or Windows Security > Virus & threat "
-        "protection settings on a standalone machine; Sophos: enable Tamper Protection for the device in "
-        "Sophos Central."
-    ),
-)
-MODE = Control(
-    control="AV-WIN-06",
-    title="Defender running mode fits the antivirus set-up",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "With a third-party antivirus as primary, Defender belongs in passive mode (Defender for Endpoint "
-        "onboarded, `HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat Protection` "
-        "ForceDefenderPassiveMode=1 on servers) or removed (`Uninstall-WindowsFeature Windows-Defender`); "
-        "without one, Defender must run in Normal (active) mode."
-    ),
-)
-SECURITY_CENTER = Control(
-    control="AV-WIN-07",
-    title="Windows Security Center reports an enabled, current antivirus",
-    domain=Domain.ANTIVIRUS,
-    severity=Severity.HIGH,
-    remediation=(
-        "Open Windows Security > Virus & threat protection on the workstation: enable the registered "
-        "product or update it; remove products that are uninstalled but still registered (their vendor's "
-        "cleanup tool)."
-    ),
-)
+ACTIVE = _CATALOGUE.control("AV-WIN-01").as_control()
+REALTIME = _CATALOGUE.control("AV-WIN-02").as_control()
+SIGNATURES = _CATALOGUE.control("AV-WIN-03").as_control()
+SCAN = _CATALOGUE.control("AV-WIN-04").as_control()
+TAMPER = _CATALOGUE.control("AV-WIN-05").as_control()
+MODE = _CATALOGUE.control("AV-WIN-06").as_control()
+SECURITY_CENTER = _CATALOGUE.control("AV-WIN-07").as_control()
 CONTROLS: tuple[Control, ...] = (ACTIVE, REALTIME, SIGNATURES, SCAN, TAMPER, MODE, SECURITY_CENTER)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: threshold names are the role variables without the ``windows_antivirus_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "signature_warn_days": 2,
-    "signature_fail_days": 7,
-    "scan_warn_days": 8,
-    "scan_fail_days": 31,
-    "sophos_update_warn_hours": 24,
-    "sophos_update_fail_hours": 72,
-    "sophos_required_services": (
-        "Sophos MCS Agent",
-        "Sophos MCS Client",
-        "Sophos Endpoint Defense Service",
-        "Sophos File Scanner Service",
-    ),
-    "sophos_realtime_services": ("Sophos Endpoint Defense Service", "Sophos File Scanner Service"),
-    "require_tamper_protection": True,
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the role prefix; values, types and ranges: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
 
 #: AMRunningMode strings (Get-MpComputerStatus; "Passive Mode" and "Not running" seen on some platforms)
 _ACTIVE_MODES = {"normal"}

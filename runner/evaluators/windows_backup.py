@@ -27,10 +27,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
@@ -45,11 +47,12 @@ from runner.evaluators.windows_common import (
     unwrap_output,
     with_kind,
 )
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Severity, Status
 
 KIND = "windows_backup"
 ROLE = "windows_backup"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 
 #: Veeam.Backup.Model.CBaseSessionInfo+EResult (VBRSessionResult)
 VEEAM_RESULT: Mapping[int, str] = {-1: "None", 0: "Success", 1: "Warning", 2: "Failed"}
@@ -72,92 +75,14 @@ EVENT_LEVEL_RESULT: Mapping[int, str] = {1: "Failed", 2: "Failed", 3: "Warning",
 VAW_FINISHED_EVENT = 190
 _VAW_MESSAGE = re.compile(r"'(?P<job>[^']*)'\s+finished with (?P<result>\w+)", re.IGNORECASE)
 
-_VEEAM_REMEDIATION = (
-    "Open the job's last session in the Veeam console (Home > Last 24 hours) and read the failed objects' "
-    "log; fix the cause (credentials, snapshot, repository space, network) and retry the job "
-    "(`Get-VBRJob -Name JOB | Start-VBRJob -RetryBackup`)."
-)
-
-VEEAM_RESULT_OK = Control(
-    control="BKP-VEEAM-01",
-    title="Veeam backup jobs' last sessions succeeded",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=_VEEAM_REMEDIATION,
-)
-VEEAM_RECENT = Control(
-    control="BKP-VEEAM-02",
-    title="Veeam backup jobs ran recently",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Check the job's schedule and that the Veeam Backup Service is running; a job that has not ended a "
-        "session within the window is not protecting anything new. Start it by hand once "
-        "(`Start-VBRJob`) and watch it finish."
-    ),
-)
-VEEAM_DISABLED = Control(
-    control="BKP-VEEAM-03",
-    title="No Veeam backup job is disabled",
-    domain=Domain.BACKUP,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Enable the job (`Get-VBRJob -Name JOB | Enable-VBRJob`) or, if it is retired, delete it; list jobs "
-        "that are disabled on purpose in windows_backup_veeam_disabled_ok."
-    ),
-)
-VAW_RESULT_OK = Control(
-    control="BKP-VAW-01",
-    title="Veeam Agent backup jobs' last sessions succeeded",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Open Veeam Agent (tray icon > Show details) or the 'Veeam Agent' event log, read why the "
-        "session failed and run the job again (`Veeam.Agent.Configurator.exe -backup`)."
-    ),
-)
-VAW_RECENT = Control(
-    control="BKP-VAW-02",
-    title="Veeam Agent backup finished recently",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Check the Veeam Agent job schedule and that the 'Veeam Agent for Microsoft Windows' service "
-        "(VeeamEndpointBackupSvc) runs; a laptop that is off at the scheduled time needs 'back up at "
-        "log off' or 'when backup target is connected'."
-    ),
-)
-WSB_RESULT_OK = Control(
-    control="BKP-WSB-01",
-    title="Windows Server Backup's last backup succeeded",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "Read the error: `Get-WBJob -Previous 1` and the Microsoft-Windows-Backup event log; common causes "
-        "are a full or missing target disk and VSS writer failures (`vssadmin list writers`). Run "
-        "`Start-WBBackup -Policy (Get-WBPolicy)` after fixing it."
-    ),
-)
-WSB_RECENT = Control(
-    control="BKP-WSB-02",
-    title="Windows Server Backup has a recent successful backup",
-    domain=Domain.BACKUP,
-    severity=Severity.HIGH,
-    remediation=(
-        "No successful backup within the window: check the schedule (`Get-WBPolicy | Get-WBSchedule`), "
-        "that the target disk is attached, and run a backup now."
-    ),
-)
-WSB_SCHEDULED = Control(
-    control="BKP-WSB-03",
-    title="Windows Server Backup has a next backup scheduled",
-    domain=Domain.BACKUP,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Set a schedule: `$p = Get-WBPolicy -Editable; Set-WBSchedule -Policy $p -Schedule 21:00; "
-        "Set-WBPolicy -Policy $p` (or the Backup Schedule wizard in wbadmin.msc)."
-    ),
-)
+VEEAM_RESULT_OK = _CATALOGUE.control("BKP-VEEAM-01").as_control()
+VEEAM_RECENT = _CATALOGUE.control("BKP-VEEAM-02").as_control()
+VEEAM_DISABLED = _CATALOGUE.control("BKP-VEEAM-03").as_control()
+VAW_RESULT_OK = _CATALOGUE.control("BKP-VAW-01").as_control()
+VAW_RECENT = _CATALOGUE.control("BKP-VAW-02").as_control()
+WSB_RESULT_OK = _CATALOGUE.control("BKP-WSB-01").as_control()
+WSB_RECENT = _CATALOGUE.control("BKP-WSB-02").as_control()
+WSB_SCHEDULED = _CATALOGUE.control("BKP-WSB-03").as_control()
 CONTROLS: tuple[Control, ...] = (
     VEEAM_RESULT_OK,
     VEEAM_RECENT,
@@ -170,15 +95,8 @@ CONTROLS: tuple[Control, ...] = (
 )
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: threshold names are the role variables without the ``windows_backup_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "veeam_max_age_hours": 26,
-    "veeam_ignore_jobs": (),
-    "veeam_disabled_ok": (),
-    "vaw_max_age_hours": 26,
-    "wsb_max_age_hours": 26,
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the role prefix; values, types and ranges: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
 
 
 class Thresholds(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import (
@@ -26,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
@@ -42,104 +44,24 @@ from runner.evaluators.windows_common import (
     skipped,
     unwrap_output,
 )
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Status
 
 KIND = "windows_health"
 ROLE = "windows_health"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 _GIB = 1024**3
 
-VOLUMES = Control(
-    control="HEALTH-WIN-01",
-    title="Fixed volumes have free space",
-    domain=Domain.HEALTH,
-    severity=Severity.HIGH,
-    remediation=(
-        "Free space on the volume: run Disk Cleanup with system files (`cleanmgr /sageset:1` then "
-        "`cleanmgr /sagerun:1`), clear the component store "
-        "(`Dism /Online /Cleanup-Image /StartComponentCleanup`), remove old user profiles, IIS/application "
-        "logs and shadow copies (`vssadmin list shadowstorage`), find what grew with WizTree or "
-        "`Get-ChildItem -Recurse | Sort-Object Length`, or extend the volume. A full system volume stops "
-        "updates, logging and the page file."
-    ),
-)
-REBOOT = Control(
-    control="HEALTH-WIN-02",
-    title="No reboot is pending",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Reboot the server inside the client's maintenance window (the windows_patching role does this in "
-        "remediate mode with a reboot policy). If only PendingFileRenameOperations is set and it never "
-        "clears, find the product that keeps adding entries (often antivirus or an installer) in the "
-        "registry value."
-    ),
-)
-UPTIME = Control(
-    control="HEALTH-WIN-03",
-    title="Server has been rebooted recently",
-    domain=Domain.HEALTH,
-    severity=Severity.LOW,
-    remediation=(
-        "Reboot in the next maintenance window: cumulative updates installed since the last boot are not in "
-        "effect until then, and long uptimes hide startup problems until an unplanned reboot."
-    ),
-)
-SERVICES = Control(
-    control="HEALTH-WIN-04",
-    title="Automatic services are running",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "For each service: `Get-WinEvent -FilterHashtable @{LogName='System'; ProviderName='Service Control "
-        "Manager'} -MaxEvents 20` to see why it stopped, fix the cause and `Start-Service NAME`. A "
-        "service that is stopped by design belongs in windows_health_service_ignore, or set it to Manual."
-    ),
-)
-EVENTS = Control(
-    control="HEALTH-WIN-05",
-    title="System log is free of critical and error events",
-    domain=Domain.HEALTH,
-    severity=Severity.MEDIUM,
-    remediation=(
-        "Read the events in the evidence: `Get-WinEvent -FilterHashtable @{LogName='System'; Level=1,2; "
-        "StartTime=(Get-Date).AddDays(-1)}`. Kernel-Power 41 is an unexpected shutdown (power, UPS, crash "
-        "dump in C:\\Windows\\MEMORY.DMP); disk, Ntfs and volmgr errors point at failing storage; "
-        "Service Control Manager 7031/7034 at crashing services."
-    ),
-)
+VOLUMES = _CATALOGUE.control("HEALTH-WIN-01").as_control()
+REBOOT = _CATALOGUE.control("HEALTH-WIN-02").as_control()
+UPTIME = _CATALOGUE.control("HEALTH-WIN-03").as_control()
+SERVICES = _CATALOGUE.control("HEALTH-WIN-04").as_control()
+EVENTS = _CATALOGUE.control("HEALTH-WIN-05").as_control()
 CONTROLS: tuple[Control, ...] = (VOLUMES, REBOOT, UPTIME, SERVICES, EVENTS)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: services commonly Automatic (often delayed or trigger start) yet stopped by design
-DEFAULT_SERVICE_IGNORE: tuple[str, ...] = (
-    "gupdate",
-    "edgeupdate",
-    "MapsBroker",
-    "RemoteRegistry",
-    "sppsvc",
-    "ShellHWDetection",
-    "tiledatamodelsvc",
-    "WbioSrvc",
-    "CDPSvc",
-    "TrustedInstaller",
-    "GoogleUpdaterService*",
-    "GoogleUpdaterInternalService*",
-    "clr_optimization_*",
-)
-
-#: threshold names are the role variables without the ``windows_health_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "volume_warn_free_pct": 15,
-    "volume_fail_free_pct": 10,
-    "volume_exclude": (),
-    "uptime_warn_days": 45,
-    "service_ignore": DEFAULT_SERVICE_IGNORE,
-    "service_ignore_trigger_start": True,
-    "event_critical_fail_count": 1,
-    "event_error_warn_count": 10,
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the role prefix; values, types and ranges: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
 
 
 class Thresholds(BaseModel):

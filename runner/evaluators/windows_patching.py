@@ -14,10 +14,12 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, model_validator
 
+from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, describe, validate_thresholds
 from runner.evaluators.windows_common import (
@@ -32,68 +34,22 @@ from runner.evaluators.windows_common import (
     skipped,
     unwrap_output,
 )
-from runner.results import Control, Domain, Finding, Severity, Status
+from runner.results import Control, Finding, Status
 
 KIND = "windows_updates"
 ROLE = "windows_patching"
 SCHEMA = 1
+_CATALOGUE = catalogue.load()  # titles, severities, remediations and defaults: runner/catalogue/data/
 
-PENDING = Control(
-    control="PATCH-WIN-01",
-    title="No pending Windows updates in the audited categories",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "Install the pending updates in the next maintenance window: run the windows_patching role in "
-        "remediate mode (win_updates installs the configured categories), or Settings > Windows Update / "
-        "`sconfig` option 6 on the server. Security and critical updates first."
-    ),
-)
-RECENT = Control(
-    control="PATCH-WIN-02",
-    title="Updates were installed recently",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "No update has been installed for too long: check that the Windows Update service (wuauserv) runs, "
-        "that WSUS or the update policy (`gpresult /h`) is not holding updates back, and read "
-        "`Get-WindowsUpdateLog` for the failing phase. Then install the pending updates."
-    ),
-)
-REBOOT = Control(
-    control="PATCH-WIN-03",
-    title="No reboot is pending to complete installed updates",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "Installed updates take effect only after a reboot, and Windows Update installs nothing more until "
-        "then: reboot in the maintenance window (windows_patching remediate mode with reboot policy "
-        "if_required)."
-    ),
-)
-INSTALL = Control(
-    control="PATCH-WIN-04",
-    title="Update installation succeeded",
-    domain=Domain.PATCHING,
-    severity=Severity.HIGH,
-    remediation=(
-        "Look up each failure code (e.g. 0x800f0922, 0x80073712) in the evidence; run "
-        "`DISM /Online /Cleanup-Image /RestoreHealth` and `sfc /scannow` for component-store errors, check "
-        "free space on C:, then install the update again or from the Microsoft Update Catalog."
-    ),
-)
+PENDING = _CATALOGUE.control("PATCH-WIN-01").as_control()
+RECENT = _CATALOGUE.control("PATCH-WIN-02").as_control()
+REBOOT = _CATALOGUE.control("PATCH-WIN-03").as_control()
+INSTALL = _CATALOGUE.control("PATCH-WIN-04").as_control()
 CONTROLS: tuple[Control, ...] = (PENDING, RECENT, REBOOT, INSTALL)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
 
-#: threshold names are the role variables without the ``windows_patching_`` prefix
-DEFAULTS: Mapping[str, Any] = {
-    "categories": ("SecurityUpdates", "CriticalUpdates", "UpdateRollups", "DefinitionUpdates"),
-    "fail_categories": ("SecurityUpdates", "CriticalUpdates"),
-    "last_install_warn_days": 35,
-    "last_install_fail_days": 60,
-    "last_install_ignore": ("*KB2267602*", "*KB4052623*", "*KB890830*"),
-    "skip_controls": (),
-}
+#: threshold names are the role variables without the role prefix; values, types and ranges: the catalogue
+DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
 
 #: IUpdateHistoryEntry.Operation (UpdateOperation) and .ResultCode (OperationResultCode)
 UPDATE_OPERATION: Mapping[int, str] = {1: "Installation", 2: "Uninstallation"}
@@ -412,9 +368,9 @@ def _reboot(patching: _Patching, search: _WinUpdates | None, install: _WinUpdate
 
 def _install(patching: _Patching, install: _WinUpdates | None) -> Finding:
     if patching.mode != "remediate":
-        return not_checked(
-            INSTALL,
-            "audit mode: nothing was installed",
+        return INSTALL.finding(  # by design, not a failure to look: never counted as not passing
+            Status.NOT_APPLICABLE,
+            {"reason": "audit mode: nothing was installed"},
             remediation="Judged only when the role runs with maint_mode remediate.",
         )
     if install is None or install.skipped:

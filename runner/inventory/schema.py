@@ -23,10 +23,12 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from runner.modes import Mode as Mode  # re-exported: runner.inventory.Mode
 
@@ -253,6 +255,17 @@ class ClientSettings(_Strict):
             for role in value:
                 if role not in known:
                     raise ValueError(f"thresholds for unknown role {role!r}")
+        # every override against the catalogue: one error per key, located below thresholds.<role>
+        from runner.catalogue.thresholds import locate_problems  # the YAML catalogue only, no evaluator
+
+        errors = [
+            InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=None)
+            for role, overrides in value.items()
+            if known is None or role in known
+            for loc, message in locate_problems(role, overrides)
+        ]
+        if errors:
+            raise ValidationError.from_exception_data("thresholds", errors)
         return value
 
     @model_validator(mode="after")
