@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BENCHES = [
     "run_vs_playbook",
     "ledger_ingest",
+    "status",
     "network_drift",
     "schedule_due",
     "network_review",

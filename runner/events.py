@@ -44,6 +44,8 @@ class RunContext:
     client: str
     ticket: str | None
     plan: Mapping[str, Sequence[str]]  # role -> hosts
+    #: host -> its network platform (``network_config_platform``), for padding only what applies to it
+    platforms: Mapping[str, str | None] = field(default_factory=dict)
 
     def roles_for(self, host: str) -> list[str]:
         return [role for role, hosts in self.plan.items() if host in hosts]
@@ -81,6 +83,19 @@ def _role_of(event_data: Mapping[str, Any]) -> str:
     return str(role).split(".")[-1] if role else ""
 
 
+def padding_controls(role: str, platform: str | None) -> list[Control]:
+    """The controls of ``role`` that apply to a host of ``platform`` (catalogue order)."""
+    from runner import catalogue
+
+    try:
+        cat = catalogue.load()
+    except catalogue.CatalogueError:
+        cat = None
+    if cat is not None and role in cat.roles:
+        return [spec.as_control() for spec in cat.for_role(role) if spec.applies_to(platform)]
+    return evaluators.controls_for_role(role)
+
+
 def control_rows(
     ctx: RunContext,
     host: str,
@@ -91,8 +106,13 @@ def control_rows(
     observed_at: datetime,
     extra: Mapping[str, Any] | None = None,
 ) -> list[tuple[str, CheckResult]]:
-    """One row per control of ``role`` for ``host``: how a lost host stays visible."""
-    controls = evaluators.controls_for_role(role)
+    """One row per control of ``role`` that applies to ``host``: how a lost host stays visible.
+
+    Only the controls that apply to the host's platform (a Cisco switch is padded with the Cisco rules,
+    never with the other platforms'); a role the catalogue does not know falls back on what its
+    evaluators can emit.
+    """
+    controls = padding_controls(role, ctx.platforms.get(host))
     if not controls:
         controls = [
             Control(

@@ -29,6 +29,7 @@ from runner import paths
 from runner.credentials import Scrubber, known_credentials, secret_env_name
 from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
 from runner.inventory import Client, ClientSettings, Mode, load_client
+from runner.inventory.hostvars import platforms as host_platforms
 from runner.inventory.patterns import job_limit
 from runner.ledger import Ledger, RunRecord, RunStatus
 from runner.locks import ClientLock
@@ -367,7 +368,9 @@ def _execute_locked(
         ),
     )
     ledger.start_run(record, plan=plan)
-    ctx = RunContext(run_id=run_id, client=client.name, ticket=request.ticket, plan=plan)
+    ctx = RunContext(
+        run_id=run_id, client=client.name, ticket=request.ticket, plan=plan, platforms=host_platforms(client)
+    )
     scrubber = Scrubber(known_credentials(client.path))
     recorder = _Recorder(ledger, ctx, observer, scrubber)
     observer.started(run_id, client.name, hosts)

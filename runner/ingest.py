@@ -26,6 +26,7 @@ from runner import names, paths
 from runner.credentials import Scrubber, known_credentials
 from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
 from runner.execute import RUN_FILE
+from runner.inventory.hostvars import client_platforms
 from runner.ledger import Ledger, RunInfo, RunRecord, RunStatus
 from runner.locks import ClientLock
 from runner.procs import stop_job
@@ -213,7 +214,13 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
             f"{run_file}: run {record.run_id} belongs to client {info.client!r}, not {record.client!r}"
         )
     plan = _trusted_plan(ledger, info, file_plan)
-    ctx = RunContext(run_id=info.run_id, client=info.client, ticket=info.ticket, plan=plan)
+    ctx = RunContext(
+        run_id=info.run_id,
+        client=info.client,
+        ticket=info.ticket,
+        plan=plan,
+        platforms=client_platforms(info.client),
+    )
 
     folder = run_file.parent
     _scrub(folder, info.client)

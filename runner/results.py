@@ -20,10 +20,18 @@ class Status(StrEnum):
     WARN = "warn"
     NOT_CHECKED = "not_checked"
     ERROR = "error"
+    #: the control does not apply by design (OpenSCAP's ``notapplicable``): e.g. "the patch run installed the
+    #: selected updates" in audit mode. Never counted as not passing, never in an exit code.
+    NOT_APPLICABLE = "not_applicable"
 
     @property
     def ok(self) -> bool:
         return self is Status.PASS
+
+    @property
+    def conclusive(self) -> bool:
+        """A judgement of the control (pass, fail, warn, not_applicable), not a failure to judge it."""
+        return self not in (Status.NOT_CHECKED, Status.ERROR)
 
 
 class Severity(StrEnum):

@@ -1,79 +1,92 @@
-"""Latest status per host and control, with the client's waivers applied when reading.
+"""The rules every report applies to a result: waivers, and what counts as not passing.
 
-Waivers are never stored as a status: a live waiver shows a failing control as ``waived``;
-an expired one shows the failure again, saying when the waiver ran out.
+Waivers are never stored as a status: a live waiver shows a result that is not a pass as ``waived``;
+an expired one shows it again, saying when the waiver ran out. The same rules judge a run's table
+(``maint run``, ``maint demo``) and the current state (``maint status``, :mod:`runner.state`):
+
+- ``pass`` and ``not_applicable`` pass; a live waiver makes anything else pass;
+- ``fail``, ``warn`` and ``error`` do not pass (``error``: the check itself broke);
+- ``not_checked`` does not pass only when the host could not be reached (:data:`UNREACHABLE_REASONS`);
+  otherwise (never checked yet, a run interrupted, a prerequisite missing) it is shown, not counted,
+  unless the last conclusive result before it did not pass (a known failure stays one until a check
+  shows otherwise).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from runner.inventory.schema import ClientSettings, Waiver
-from runner.results import CheckResult, Status
+from runner.results import Status
 
 WAIVED = "waived"
+#: how a row standing for a host or device that could not be reached starts its ``evidence.reason``
+#: (runner/events.py for an unreachable host, the network_config action for a device it could not read)
+UNREACHABLE_REASONS = ("host unreachable", "fetch failed")
+#: statuses that never count as not passing
+PASSING = frozenset({Status.PASS, Status.NOT_APPLICABLE})
+#: conclusive statuses that do not pass
+JUDGED_BAD = frozenset({Status.FAIL, Status.WARN})
 
 
-@dataclass(frozen=True)
-class StatusRow:
-    result: CheckResult
-    waiver: Waiver | None = None
-    expired_waiver: Waiver | None = None
-
-    @property
-    def effective(self) -> str:
-        """The status a report shows: the stored one, or ``waived``."""
-        return WAIVED if self.waiver is not None else self.result.status.value
-
-    @property
-    def passing(self) -> bool:
-        return self.result.status is Status.PASS or self.waiver is not None
-
-    @property
-    def note(self) -> str:
-        if self.waiver is not None:
-            until = f" until {self.waiver.expires}" if self.waiver.expires else " (no expiry)"
-            return f"waived by {self.waiver.owner}{until}: {self.waiver.reason}"
-        if self.expired_waiver is not None:
-            return f"waiver expired on {self.expired_waiver.expires} ({self.expired_waiver.owner})"
-        return ""
-
-    def as_dict(self) -> dict[str, Any]:
-        data = self.result.model_dump(mode="json")
-        data["effective_status"] = self.effective
-        data["note"] = self.note
-        return data
-
-
-def matching_waiver(result: CheckResult, waivers: Sequence[Waiver]) -> Waiver | None:
+def matching_waiver(control: str, host: str, waivers: Sequence[Waiver]) -> Waiver | None:
     for waiver in waivers:
-        if waiver.control == result.control and fnmatch.fnmatchcase(result.host, waiver.hosts):
+        if waiver.control == control and fnmatch.fnmatchcase(host, waiver.hosts):
             return waiver
     return None
 
 
-def apply_waivers(results: Sequence[CheckResult], waivers: Sequence[Waiver], today: date) -> list[StatusRow]:
-    """Apply waivers to results (a passing result needs none and shows none)."""
-    rows = []
-    for result in results:
-        if result.status is Status.PASS:
-            rows.append(StatusRow(result))
-            continue
-        live = [w for w in waivers if w.expires is None or w.expires >= today]
-        dead = [w for w in waivers if w.expires is not None and w.expires < today]
-        waiver = matching_waiver(result, live)
-        expired = None if waiver else matching_waiver(result, dead)
-        rows.append(StatusRow(result, waiver=waiver, expired_waiver=expired))
-    rows.sort(key=lambda r: (r.result.host, r.result.control))
-    return rows
+class Waivers:
+    """A client's waivers split at ``today`` (a waiver runs to the end of its expiry day)."""
+
+    def __init__(self, waivers: Sequence[Waiver], today: date) -> None:
+        self.today = today
+        self.live = [w for w in waivers if w.expires is None or w.expires >= today]
+        self.expired = [w for w in waivers if w.expires is not None and w.expires < today]
+        self._controls = {w.control for w in waivers}
+
+    def lookup(self, control: str, host: str) -> tuple[Waiver | None, Waiver | None]:
+        """(live waiver, expired waiver) for this control on this host; at most one is set."""
+        if control not in self._controls:
+            return None, None
+        live = matching_waiver(control, host, self.live)
+        return live, None if live else matching_waiver(control, host, self.expired)
 
 
-def client_status(results: Sequence[CheckResult], settings: ClientSettings) -> list[StatusRow]:
-    """Waivers applied as of today in the client's own time zone (a waiver runs to the end of its day)."""
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
-    return apply_waivers(results, settings.waivers, today)
+def client_today(settings: ClientSettings, now: datetime | None = None) -> date:
+    """Today in the client's own time zone (what a waiver's expiry date means)."""
+    zone = ZoneInfo(settings.timezone)
+    return (now.astimezone(zone) if now is not None else datetime.now(zone)).date()
+
+
+def reason_of(evidence: Mapping[str, Any] | None) -> str:
+    reason = evidence.get("reason") if isinstance(evidence, Mapping) else None
+    return reason if isinstance(reason, str) else ""
+
+
+def unreachable(status: Status, reason: str) -> bool:
+    """Whether a row stands for a host or device that could not be reached."""
+    return status in (Status.NOT_CHECKED, Status.ERROR) and reason.startswith(UNREACHABLE_REASONS)
+
+
+def not_passing(status: Status, reason: str, last_conclusive: Status | None = None) -> bool:
+    """The rule above, before waivers."""
+    if status in PASSING:
+        return False
+    if status in JUDGED_BAD or status is Status.ERROR:
+        return True
+    # not_checked
+    return unreachable(status, reason) or last_conclusive in JUDGED_BAD
+
+
+def note(waiver: Waiver | None, expired: Waiver | None) -> str:
+    if waiver is not None:
+        until = f" until {waiver.expires}" if waiver.expires else " (no expiry)"
+        return f"waived by {waiver.owner}{until}: {waiver.reason}"
+    if expired is not None:
+        return f"waiver expired on {expired.expires} ({expired.owner})"
+    return ""

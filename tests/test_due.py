@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from runner import evaluators
+from runner import schedule_ledger as occ
 from runner.cli import app
 from runner.due import Action, due
 from runner.ledger import Ledger
-from runner.ledger import occurrences as occ
-from runner.ledger.occurrences import OccurrenceState
 from runner.results import Status
+from runner.schedule_ledger import OccurrenceState
 from tests.conftest import BASE_HOSTS, BASE_SETTINGS, MakeClient
 
 pytestmark = pytest.mark.integration
@@ -188,9 +188,10 @@ def test_missed_window_records_fail_the_report_reads(make_client: MakeClient) ->
     assert latest[0].evidence["occurrence"] == "acme/nightly/2026-06-10T20:00Z"
     assert latest[0].evidence["window_end"] == "2026-06-11T00:00:00+02:00"
     status = CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False)
-    assert [(r["control"], r["effective_status"]) for r in json.loads(status.output)] == [
-        ("MAINT-SCHED-01", "fail")
-    ]
+    shown = json.loads(status.output)  # fails first; the role's controls were never checked
+    assert [(r["control"], r["effective_status"]) for r in shown][:1] == [("MAINT-SCHED-01", "fail")]
+    assert all(r["note"] == "never checked" for r in shown[1:])
+    assert status.exit_code == 1
 
 
 def test_not_checked_hosts_are_retried_within_the_window_then_missed(make_client: MakeClient) -> None:

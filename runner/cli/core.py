@@ -34,6 +34,7 @@ from runner.modes import Mode
 
 if TYPE_CHECKING:
     from runner.execute import RunOutcome, RunRequest
+    from runner.state import StateRow
 
 
 # --------------------------------------------------------------------------- inventory
@@ -109,16 +110,20 @@ def _run(request: RunRequest, as_json: bool) -> RunOutcome:
         return execute(request, ledger, None if as_json else progress)
 
 
-def _run_exit(outcome: RunOutcome) -> int:
+def _run_rows(outcome: RunOutcome) -> list[StateRow]:
+    """The run's results with the client's waivers applied (the rules of :mod:`runner.status`)."""
     from runner.inventory import load_client
-    from runner.ledger import RunStatus
-    from runner.status import client_status
+    from runner.state import run_rows
 
-    settings = outcome.settings or load_client(outcome.client).settings
-    rows = client_status(outcome.results, settings)
+    return run_rows(outcome.results, outcome.settings or load_client(outcome.client).settings)
+
+
+def _run_exit(outcome: RunOutcome, rows: list[StateRow]) -> int:
+    from runner.ledger import RunStatus
+
     if outcome.status in (RunStatus.INTERRUPTED, RunStatus.ERROR):
         return EXIT_NOT_PASSED
-    return EXIT_OK if rows and all(r.passing for r in rows) else EXIT_NOT_PASSED
+    return EXIT_OK if rows and not any(r.failing for r in rows) else EXIT_NOT_PASSED
 
 
 @app.command()
@@ -135,7 +140,8 @@ def run(
 ) -> None:
     """Run the client's roles now and record every check result in the ledger.
 
-    Exit 0 when every check passed (waivers applied), 1 when some did not, 2 when the run could not start.
+    Exit 0 when no check failed (waivers applied, as `maint status` judges), 1 when some did or the run was
+    interrupted, 2 when the run could not start.
     """
     from runner.console import summary_table
     from runner.execute import RunRequest
@@ -144,7 +150,9 @@ def run(
         client=client, roles=tuple(role or ()), limit=limit, mode=mode, ticket=ticket, reason=reason
     )
     outcome = _run(request, as_json)
-    code = _run_exit(outcome)
+    with user_errors():
+        rows = _run_rows(outcome)
+    code = _run_exit(outcome, rows)
     if as_json:
         dump(
             {
@@ -158,7 +166,7 @@ def run(
             }
         )
     else:
-        out.print(summary_table(outcome))
+        out.print(summary_table(outcome, rows))
         if outcome.not_reached:
             out.print(f"not reached: {', '.join(outcome.not_reached)}", soft_wrap=True)
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
@@ -206,31 +214,115 @@ def runs(
     out.print(table)
 
 
+def _split(values: list[str] | None, allowed: tuple[str, ...], option: str) -> list[str]:
+    """Repeatable, comma-separated option values, each one checked (exit 2 naming the option)."""
+    found = [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+    for value in found:
+        if value not in allowed:
+            fail(f"{option} {value!r}: expected one of {', '.join(allowed)}")
+    return found
+
+
 @app.command()
 def status(
-    client: Annotated[str, typer.Argument(help="Client folder under inventories/.")],
-    host: Annotated[str | None, typer.Option(help="Only this host.")] = None,
+    client: Annotated[
+        str | None, typer.Argument(help="Client folder under inventories/; the fleet view when omitted.")
+    ] = None,
+    host: Annotated[list[str] | None, typer.Option(help="Only this host (repeatable).")] = None,
+    status_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only rows showing this status: pass, fail, warn, not_checked, error, not_applicable, "
+            "waived (repeatable or comma-separated).",
+        ),
+    ] = None,
+    severity: Annotated[
+        list[str] | None, typer.Option(help="Only this severity: critical, high, medium, low, info.")
+    ] = None,
+    domain: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this domain: patching, antivirus, backup, health, network, security, inventory."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Latest result per host and control, waivers applied (exit 1 if any is not passing)."""
-    from runner.console import status_table
+    """The current state: per host and control that applies today, the latest result, waivers applied.
+
+    Errors and fails first, by severity. A control leaves the state when its host leaves the inventory,
+    its role is no longer assigned to the host, or it does not apply to the host's platform; one never
+    recorded shows as not_checked "never checked". Exit 0 when no control fails (waivers applied,
+    not_applicable ignored), 1 otherwise: fail, warn and error count; not_checked counts only when the host
+    could not be reached (or the last known result before it failed).
+
+    Without CLIENT: the fleet view, one line per client (compliance = pass and waived over applicable);
+    exit 2 when a client's inventory is invalid, else 1 when some client has a failing control.
+    """
+    from runner.results import Domain, Severity
+    from runner.state import EFFECTIVE
+
+    statuses = _split(status_, EFFECTIVE, "--status")
+    severities = _split(severity, tuple(s.value for s in Severity), "--severity")
+    domains = _split(domain, tuple(d.value for d in Domain), "--domain")
+    if client is None:
+        if host or statuses or severities or domains:
+            fail("--host, --status, --severity and --domain need a CLIENT (the fleet view has no rows)")
+        _fleet(as_json)
+        return
+    from runner.console import state_summary, status_table
     from runner.inventory import load_client
-    from runner.status import client_status
+    from runner.state import compute
 
     with user_errors():
         found = load_client(client)
-    ledger = open_ledger()
-    results = ledger.latest_results(client, host)
-    rows = client_status(results, found.settings)
+        ledger = open_ledger()
+        state = compute(ledger, found)
+    for name in host or []:
+        if name not in state.scope.hosts:
+            known = ", ".join(state.scope.hosts)
+            fail(f"--host {name!r}: no such host in the inventory of {client} (hosts: {known})")
+    rows = state.filtered(statuses=statuses, severities=severities, domains=domains, hosts=host or [])
     if as_json:
         dump([r.as_dict() for r in rows])
-    elif not rows:
-        out.print(
-            f"no results recorded for {client}{f' host {host}' if host else ''} yet: try `maint run {client}`"
-        )
+    elif not state.rows:
+        out.print(f"nothing applies to {client}: no role is assigned to any host of its inventory")
     else:
-        out.print(status_table(found.settings.display_name, rows))
-    raise typer.Exit(EXIT_OK if rows and all(r.passing for r in rows) else EXIT_NOT_PASSED)
+        out.print(status_table(state, rows))
+        out.print(state_summary(state, len(rows)), soft_wrap=True, highlight=False)
+        unreached = state.unreachable_hosts
+        if unreached:
+            out.print(
+                f"not reached: {', '.join(unreached)} (their not_checked rows count as not passing)",
+                soft_wrap=True,
+                highlight=False,
+            )
+        if not any(r.latest is not None for r in state.rows):
+            out.print(f"no results recorded for {client} yet: try `maint run {client}`")
+    raise typer.Exit(state.exit_code)
+
+
+def _fleet(as_json: bool) -> None:
+    from runner.console import fleet_table
+    from runner.state import fleet
+
+    with user_errors():
+        ledger = open_ledger()
+        lines = fleet(ledger)
+    if as_json:
+        dump([line.as_dict() for line in lines])
+    elif not lines:
+        out.print(f"no client inventories under {paths.inventories_dir()} and nothing in the ledger")
+    else:
+        out.print(fleet_table(lines))
+        out.print(
+            "compliance: pass and waived over every applicable control (not_applicable left out, never "
+            "checked included)",
+            soft_wrap=True,
+        )
+    if any(line.problem.startswith("invalid") for line in lines):
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    raise typer.Exit(EXIT_NOT_PASSED if any(line.failing for line in lines) else EXIT_OK)
 
 
 # --------------------------------------------------------------------------- evaluate
@@ -337,7 +429,8 @@ def evaluate(
                 f.control, styled(f.status.value), f.severity.value, f.title, json.dumps(f.evidence)[:200]
             )
         out.print(table)
-    raise typer.Exit(EXIT_OK if all(f.status is Status.PASS for f in findings) else EXIT_NOT_PASSED)
+    passing = (Status.PASS, Status.NOT_APPLICABLE)  # not_applicable is never in an exit code
+    raise typer.Exit(EXIT_OK if all(f.status in passing for f in findings) else EXIT_NOT_PASSED)
 
 
 # --------------------------------------------------------------------------- ledger
@@ -412,23 +505,27 @@ def demo() -> None:
 
     The demo's network devices are simulated: each fetch serves its device on a free 127.0.0.1 port
     (``network_config_simulated`` in inventories/demo), so nothing is started here and two users on one
-    controller never collide; ``maint run demo`` reaches them the same way.
+    controller never collide; ``maint run demo`` reaches them the same way. Exit 1 when a control of the
+    current state fails (the rule of `maint status`) or the run was interrupted.
     """
-    from runner.console import status_table, summary_table
+    from runner.console import state_summary, status_table, summary_table
     from runner.execute import RunRequest
     from runner.inventory import load_client
     from runner.ledger import RunStatus
-    from runner.status import client_status
+    from runner.state import compute
 
     request = RunRequest(client="demo", mode=Mode.AUDIT, trigger="demo", reason="maint demo")
     outcome = _run(request, as_json=False)
-    out.print(summary_table(outcome))
-    settings = outcome.settings or load_client("demo").settings
-    ledger = open_ledger()
-    rows = client_status(ledger.latest_results("demo"), settings)
-    out.print(status_table(settings.display_name, rows))
+    with user_errors():
+        rows = _run_rows(outcome)
+        out.print(summary_table(outcome, rows))
+        ledger = open_ledger()
+        state = compute(ledger, load_client("demo"))
+    out.print(status_table(state, state.rows))
+    out.print(state_summary(state, len(state.rows)), soft_wrap=True, highlight=False)
     out.print(f"ledger:    {ledger.display_url}", soft_wrap=True)
     out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
     out.print("next: maint status demo | maint runs demo | maint ledger verify demo")
     if outcome.status in (RunStatus.ERROR, RunStatus.INTERRUPTED):
         raise typer.Exit(EXIT_NOT_PASSED)
+    raise typer.Exit(state.exit_code)

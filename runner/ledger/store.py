@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -40,6 +40,7 @@ from runner.paths import var_dir
 from runner.results import CheckResult, Status
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 30
@@ -64,12 +65,13 @@ class LedgerError(Exception):
     """The ledger cannot be opened, read or written; the message names the (masked) URL."""
 
 
-def default_url() -> str:
-    """``MAINT_DB_URL``, else the embedded SQLite file ``var/ledger.db`` under the project root."""
+def default_url(create: bool = True) -> str:
+    """``MAINT_DB_URL``, else the embedded SQLite file ``var/ledger.db`` under the project root (``var/``
+    is created unless ``create`` is false: opening a :class:`Ledger` creates it anyway)."""
     env = os.environ.get("MAINT_DB_URL")
     if env:
         return env
-    return f"sqlite:///{var_dir() / 'ledger.db'}"
+    return f"sqlite:///{var_dir(create) / 'ledger.db'}"
 
 
 def _iso(value: datetime) -> str:
@@ -83,7 +85,7 @@ def _now() -> str:
     return _iso(datetime.now(UTC))
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -102,6 +104,7 @@ class Ledger:
         self._sqlite = parsed.get_backend_name() == "sqlite"
         self._result_insert: tuple[str, bool, list[int]] | None = None
         with self._errors("open"):
+            schema.load_domain_tables()  # every domain's tables, before migrate / verify / append
             self._engine = self._create_engine(parsed)
             try:
                 self._migrate()
@@ -341,23 +344,30 @@ class Ledger:
         return sorted(found, key=lambda info: info.started_at)
 
     def append(self, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Append rows to a domain's chained table (see :func:`schema.register_chained`).
+        """Append rows to a domain's chained table (see :func:`schema.chained_table`).
 
         Each row maps content columns to text / integer / NULL values (store JSON as
         :func:`canonical_json` text and times as ISO-8601 UTC text so hashes are stable); it
-        must hold ``client``. ``seq``, ``prev_hash``, ``row_hash`` and ``id`` are set here.
-        Returns how many rows were appended, in one transaction.
+        must hold ``client``; a column it leaves out is stored (and hashed) as NULL, a key that is
+        no column of the table is refused. ``seq``, ``prev_hash``, ``row_hash`` and ``id`` are set
+        here. Returns how many rows were appended, in one transaction.
         """
         if table not in schema.CHAINED:
             raise LedgerError(f"ledger {self.display_url}: table {table.name} is not a chained table")
         if not rows:
             return 0
+        unknown = sorted({key for row in rows for key in row} - set(table.columns.keys()))
+        if unknown or any(not row.get("client") for row in rows):
+            problem = f"no column(s) {', '.join(unknown)}" if unknown else "a row without its client"
+            raise LedgerError(f"ledger {self.display_url}: cannot append to {table.name}: {problem}")
+        # every content column, a missing one as NULL: the hash covers the row as it is stored
+        content = [name for name in schema.content_columns(table) if name != "seq"]
         with self._errors(f"append to {table.name}"), self._write() as conn:
             heads = self._lock_heads(conn, {str(row["client"]) for row in rows})
             after = dict(heads)
             prepared = []
             for source in rows:
-                row = {k: v for k, v in source.items() if k not in ("id", "seq", "prev_hash", "row_hash")}
+                row = {name: source.get(name) for name in content}
                 after[str(row["client"])] = self._chain(table, row, after[str(row["client"])])
                 prepared.append(row)
             conn.execute(sa.insert(table), prepared)
@@ -486,6 +496,33 @@ class Ledger:
         with self._errors("list runs"), self._engine.connect() as conn:
             return _run_infos(conn, sa.and_(sa.true(), *where), limit=limit)
 
+    def last_runs(self) -> dict[str, RunInfo]:
+        """Each client's latest run (by start time), in one query plus the runs' latest events."""
+        runs = schema.runs
+        inner = runs.alias("inner")
+        newest = (
+            sa.select(sa.func.max(inner.c.started_at))
+            .where(inner.c.client == runs.c.client)
+            .scalar_subquery()
+        )
+        query = sa.select(runs.c.run_id).where(runs.c.started_at == newest)
+        with self._errors("list the latest runs"), self._engine.connect() as conn:
+            ids = [str(run_id) for run_id in conn.execute(query).scalars()]
+            found: dict[str, RunInfo] = {}
+            for chunk in _chunks(ids, _KEY_CHUNK):
+                for info in _run_infos(conn, runs.c.run_id.in_(chunk), limit=len(chunk)):
+                    kept = found.get(info.client)
+                    if kept is None or info.started_at > kept.started_at:
+                        found[info.client] = info
+        return found
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """client -> (seq, row_hash) of its chain head: moves whenever anything is appended for it."""
+        heads = schema.chain_heads
+        query = sa.select(heads.c.client, heads.c.seq, heads.c.row_hash)
+        with self._errors("read the chain heads"), self._engine.connect() as conn:
+            return {str(c): (int(seq), str(h)) for c, seq, h in conn.execute(query)}
+
     def results_for_run(self, run_id: str) -> list[CheckResult]:
         query = sa.select(cr).where(cr.c.run_id == run_id).order_by(cr.c.seq)
         with self._errors(f"read results of run {run_id}"), self._engine.connect() as conn:
@@ -505,6 +542,33 @@ class Ledger:
         query = sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.host, ranked.c.control)
         with self._errors(f"read latest results of {client}"), self._engine.connect() as conn:
             return [_result(row) for row in conn.execute(query).mappings()]
+
+    def current_rows(
+        self, client: str, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Per (host, control) of ``pairs`` recorded for ``client``: its latest row (by ``observed_at``,
+        then seq) and, when that one is ``not_checked`` / ``error``, the latest conclusive row (None if
+        there is none). Rows are plain dicts of :data:`CURRENT_COLUMNS`; pairs never recorded are absent.
+
+        One snapshot, one index seek per pair (``ix_check_results_latest``, backwards): the cost grows
+        with the pairs asked for, not with the client's history. A second statement seeks the last
+        conclusive row only for the pairs whose latest row is inconclusive.
+        """
+        found: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        unique = list(dict.fromkeys(pairs))
+        with self._errors(f"read the current results of {client}"), self._snapshot() as conn:
+            latest: dict[tuple[str, str], dict[str, Any]] = {}
+            for chunk in _chunks(unique, _PAIR_CHUNK):
+                for row in _seek(conn, client, chunk, conclusive=False):
+                    latest[(row["host"], row["control"])] = row
+            open_pairs = [pair for pair, row in latest.items() if row["status"] in _INCONCLUSIVE]
+            conclusive: dict[tuple[str, str], dict[str, Any]] = {}
+            for chunk in _chunks(open_pairs, _PAIR_CHUNK):
+                for row in _seek(conn, client, chunk, conclusive=True):
+                    conclusive[(row["host"], row["control"])] = row
+        for pair, row in latest.items():
+            found[pair] = (row, conclusive.get(pair))
+        return found
 
     def clients(self) -> list[str]:
         """Every client with any row (or chain head) in the ledger."""
@@ -646,7 +710,61 @@ def _result_rows(
     return rows, {client: Head(*position) for client, position in positions.items()}
 
 
-def _result(row: sa.RowMapping) -> CheckResult:
+#: the check_results columns :meth:`Ledger.current_rows` returns (not the chain's hashes)
+CURRENT_COLUMNS = (
+    "client",
+    "seq",
+    "run_id",
+    "host",
+    "control",
+    "title",
+    "domain",
+    "status",
+    "severity",
+    "evidence",
+    "remediation",
+    "observed_at",
+    "role",
+    "ticket",
+)
+#: statuses that judge nothing (the control could not be looked at)
+_INCONCLUSIVE = (Status.NOT_CHECKED.value, Status.ERROR.value)
+#: (host, control) pairs per seek statement (two parameters each, well under every driver's limit)
+_PAIR_CHUNK = 2000
+
+
+def _seek(
+    conn: Connection, client: str, pairs: Sequence[tuple[str, str]], *, conclusive: bool
+) -> list[dict[str, Any]]:
+    """The latest (``conclusive``: latest conclusive) row of each pair, one backwards index seek per pair.
+
+    Written as driver SQL: SQLAlchemy's compilation of a few thousand VALUES rows costs more than the
+    seeks themselves. ``WITH pairs(host, control) AS (VALUES ...)`` is read by SQLite and PostgreSQL alike.
+    """
+    if not pairs:
+        return []
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    values = ", ".join([f"({mark}, {mark})"] * len(pairs))
+    judged = f" AND c.status NOT IN ('{_INCONCLUSIVE[0]}', '{_INCONCLUSIVE[1]}')" if conclusive else ""
+    columns = ", ".join(f"r.{name}" for name in CURRENT_COLUMNS)
+    sql = (
+        f"WITH pairs(host, control) AS (VALUES {values}) "  # only placeholders and constants
+        f"SELECT {columns} FROM check_results r WHERE r.id IN ("
+        "SELECT (SELECT c.id FROM check_results c"
+        f" WHERE c.client = {mark} AND c.host = pairs.host AND c.control = pairs.control{judged}"
+        " ORDER BY c.observed_at DESC, c.seq DESC LIMIT 1) FROM pairs)"
+    )
+    params: list[Any] = [value for pair in pairs for value in pair]
+    params.append(client)
+    return [dict(zip(CURRENT_COLUMNS, row, strict=True)) for row in conn.exec_driver_sql(sql, tuple(params))]
+
+
+def result_of(row: Mapping[Any, Any]) -> CheckResult:
+    """A :meth:`Ledger.current_rows` (or check_results) row as a :class:`CheckResult`."""
+    return _result(row)
+
+
+def _result(row: Mapping[Any, Any]) -> CheckResult:
     return CheckResult(
         control=row["control"],
         title=row["title"],
