@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,30 @@ if str(REPO / "collections") not in sys.path:
     sys.path.append(str(REPO / "collections"))
 #: the vendored corpus of real-world outputs (tests/data/corpus/SOURCES.md: origin and licence of each file)
 CORPUS = REPO / "tests" / "data" / "corpus"
+
+
+def run_playbook(work: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """``ansible-playbook ARGS`` from the repository with its ansible.cfg, the JSON stdout callback and
+    a private local temp under ``work``: what the tests that run a real playbook share."""
+    bindir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    return subprocess.run(
+        [str(bindir / "ansible-playbook"), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
 
 BASE_SETTINGS: dict[str, Any] = {
     "display_name": "Test client",

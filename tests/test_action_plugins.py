@@ -15,8 +15,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
@@ -28,9 +26,8 @@ from ansible_collections.maint.core.plugins.plugin_utils import results as plugi
 
 from runner.redact import MASK, is_secret_key, redact
 from runner.results import Control, Domain, Severity, Status
-from tests.conftest import PLUGINS, REPO
+from tests.conftest import PLUGINS, run_playbook
 
-BIN = Path(sys.executable).parent
 STATUSES = {s.value for s in Status}
 # HEALTH-LNX-03 is retired (a pending reboot is PATCH-LNX-04's, judged once by linux_patching)
 CONTROLS = [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)]
@@ -383,23 +380,7 @@ def tasks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
     """Run the playbook once; task name -> localhost's result."""
     work = tmp_path_factory.mktemp("play")
     (work / "play.yml").write_text(PLAYBOOK)
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(work / "play.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_playbook(work, "-i", "localhost,", "-c", "local", str(work / "play.yml"), timeout=120)
     assert proc.returncode == 2, f"only the typo play fails:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     report = json.loads(proc.stdout)
     out: dict[str, dict[str, Any]] = {}

@@ -9,9 +9,6 @@ one case; the test asserts what the guard returned and whether the reboot task s
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,10 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import run_playbook
+
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 
 def play(name: str, guard: dict[str, Any], play_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -74,22 +72,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dic
     ]
     work = tmp_path_factory.mktemp("guard")
     (work / "play.yml").write_text(yaml.safe_dump(plays, sort_keys=False))
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "--check", "-i", "localhost,", "-c", "local", str(work / "play.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    proc = run_playbook(
+        work, "--check", "-i", "localhost,", "-c", "local", str(work / "play.yml"), timeout=120
     )
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     report = json.loads(proc.stdout)

@@ -20,7 +20,7 @@ import pytest
 from runner import catalogue
 from runner.catalogue.thresholds import check_thresholds
 from runner.inventory import validate_client
-from tests.conftest import BASE_SETTINGS, REPO, MakeClient
+from tests.conftest import BASE_SETTINGS, MakeClient, run_playbook
 
 BIN = Path(sys.executable).parent
 SETTINGS_FILE = "acme/group_vars/all/maintenance.yml"
@@ -201,23 +201,7 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]
     work = tmp_path_factory.mktemp("thresholds-play")
     (work / "play.yml").write_text(PLAYBOOK)
     (work / "hosts.yml").write_text(INVENTORY)
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    proc = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(work / "hosts.yml"), str(work / "play.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = run_playbook(work, "-i", str(work / "hosts.yml"), str(work / "play.yml"), timeout=300)
     assert proc.returncode == 2, f"two hosts fail:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     report = json.loads(proc.stdout)
     out: dict[str, dict[str, Any]] = {}
