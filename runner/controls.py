@@ -12,13 +12,8 @@ A retired control (e.g. one merged into another) is in the catalogue but no long
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from typing import Any
 
 from runner import catalogue
-
-#: the runner's own checks (catalogue role null, ``runner/catalogue/data/maint.yml``): ID -> where the code is
-RUNNER_CONTROLS: Mapping[str, str] = catalogue.RUNNER_SOURCES
 
 
 def known_controls() -> frozenset[str]:
@@ -29,13 +24,6 @@ def known_controls() -> frozenset[str]:
 def retired_controls() -> dict[str, str]:
     """Retired control ID -> what became of it."""
     return {cid: spec.retired for cid, spec in catalogue.load().controls.items() if spec.retired is not None}
-
-
-def __getattr__(name: str) -> Any:
-    # CATALOGUE: the known IDs as a frozenset, computed on first use so importing this module stays cheap
-    if name == "CATALOGUE":
-        return known_controls()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_known(control: str) -> bool:

@@ -29,7 +29,7 @@ from typer.testing import CliRunner, Result
 
 from runner import evaluators
 from runner.cli import app
-from runner.controls import CATALOGUE
+from runner.controls import known_controls
 from tests.conftest import BASE_HOSTS, BASE_SETTINGS, REPO
 
 PROPERTY = settings(
@@ -252,7 +252,7 @@ def settings_text(draw: st.DrawFn) -> str:
     if draw(st.booleans()):
         data["waivers"] = [
             {
-                "control": draw(st.sampled_from([*sorted(CATALOGUE)[:5], "HEALTH-LNX-99", "X-1"])),
+                "control": draw(st.sampled_from([*sorted(known_controls())[:5], "HEALTH-LNX-99", "X-1"])),
                 "owner": "tech@example.com",
                 "reason": "generated",
                 "expires": draw(st.sampled_from(["2027-01-01", "__RAW0__", "__RAW2__", None])),
