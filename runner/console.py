@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from runner.execute import RunOutcome
 from runner.results import CheckResult, Status
 from runner.state import EFFECTIVE, ClientState, FleetLine, StateRow
+
+if TYPE_CHECKING:  # annotations only: `maint status` must not import ansible-runner and the job code
+    from runner.execute import RunOutcome
 
 STATUS_STYLE = {
     "pass": "green",
