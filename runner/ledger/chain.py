@@ -1,10 +1,38 @@
-"""The per-client hash chain: canonical JSON, row hashes and the verification walk.
+r"""The per-client hash chain: canonical JSON, row hashes and the verification walk.
 
-``row_hash = sha256(prev_hash + canonical_json(content))`` where ``content`` maps every
-content column of the row (``client`` and ``seq`` included) to its stored value, plus
-``"_table"``: the table's name.  Canonical JSON is ``json.dumps`` with sorted keys, no
-whitespace and UTF-8 text; stored values are only text, integers and NULL, so a row
-read back from SQLite or PostgreSQL hashes to the same value it was written with.
+``row_hash = sha256(prev_hash + canonical_json(content))``, in lowercase hex, over the UTF-8
+bytes of the 64 hex characters of ``prev_hash`` (:data:`GENESIS` for a client's first row)
+followed by the JSON text of ``content``: every content column of the row (``client`` and
+``seq`` included, ``prev_hash``, ``row_hash`` and a surrogate ``id`` not) mapped to its stored
+value, plus ``"_table"``: the table's name.  Stored values are only text, integers and NULL,
+so a row read back from SQLite or PostgreSQL hashes to the same value it was written with.
+
+The JSON text of ``content`` is RFC 8785 (JCS) canonical JSON, byte for byte (the property
+test in tests/test_canonical_json.py holds the two together), so any JCS implementation
+recomputes a row hash.  Spelled out for such an object:
+
+- ``{`` members ``}`` in ascending order of their keys, ``"key":value`` joined by ``,``, no
+  whitespace anywhere; keys are column names (``[a-z_][a-z0-9_]*``, ASCII), so code point order
+  and JCS's UTF-16 order agree;
+- a string is ``"`` + its characters + ``"``, escaping only ``"`` as ``\"``, ``\`` as ``\\``,
+  U+0008, U+0009, U+000A, U+000C, U+000D as ``\b \t \n \f \r`` and the other characters
+  below U+0020 as ``\u00xx`` (lowercase hex); everything else, DEL, U+2028/U+2029 and
+  characters beyond U+FFFF included, is written as itself in UTF-8 (a lone surrogate has no UTF-8
+  form: it can be neither hashed nor stored, and JCS rejects it too);
+- an integer in decimal (``-`` for negatives, no leading zeros, no exponent); NULL as ``null``.
+  JCS stops at +-(2**53 - 1); beyond it (which ``seq`` and counts never reach) the exact decimal
+  digits are written.
+
+Evidence and the other JSON values (``runs.roles``, ``run_events.summary``, domains' JSON
+columns) are stored as :func:`canonical_json` text and hashed as that text (a string of the
+object above), so checking a hash never re-encodes them.  Their encoding is Python's
+``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+default=pydantic_core.to_jsonable_python)``: the rules above, plus ``true``/``false``, floats
+as Python's ``repr`` (``100.0``, ``1e+16``, ``NaN``, ``Infinity``: not JCS's number form),
+keys sorted by code point, non-JSON values as pydantic dumps them (datetimes as ISO-8601 text;
+a mapping whose keys do not sort together, such as ``1`` and ``"a"``, has them made text first).
+Earlier versions produced it through CPython's private ``_json.make_encoder``: the same bytes,
+so every stored row keeps verifying (no migration).
 """
 
 from __future__ import annotations
@@ -26,33 +54,28 @@ GENESIS = "0" * 64
 #: the key naming the table inside the hashed content
 TABLE_KEY = "_table"
 
+#: the encoder of canonical JSON: ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+#: ensure_ascii=False, check_circular=False, default=to_jsonable_python)``, built once
 _ENCODER = json.JSONEncoder(
     sort_keys=True,
     separators=(",", ":"),
     ensure_ascii=False,
+    check_circular=False,
     default=to_jsonable_python,
 )
-
-
-def _reusable_encoder() -> Callable[[Any], str]:
-    """``_ENCODER.encode`` without building a C encoder per call (which costs half its time)."""
-    try:
-        from _json import make_encoder
-    except ImportError:  # pragma: no cover - CPython always has the accelerator
-        return _ENCODER.encode
-    encoder = make_encoder(None, to_jsonable_python, encode_basestring, None, ":", ",", True, False, True)
-    return lambda value: "".join(encoder(value, 0))
-
-
-_encode = _reusable_encoder()
+_encode: Callable[[Any], str] = _ENCODER.encode
 
 
 def canonical_json(value: Any) -> str:
-    """Canonical JSON text of a value (sorted keys, no whitespace, UTF-8); what evidence is stored as."""
+    """Canonical JSON text of a value (sorted keys, no whitespace, UTF-8); what evidence is stored as.
+
+    For a row's content (text / integer / NULL values under ASCII column names) this is RFC 8785
+    canonical JSON; see the module docstring for the rest.
+    """
     try:
         return _encode(value)
     except TypeError:  # keys that are not strings and cannot be sorted together
-        return _ENCODER.encode(to_jsonable_python(value))
+        return _encode(to_jsonable_python(value))
 
 
 def row_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
@@ -84,7 +107,7 @@ def check_result_text(
     Arguments in the sorted order of the keys; equal to ``canonical_json`` of the row's
     content mapping (plus :data:`TABLE_KEY`) - the tests hold the two together.
     """
-    esc = encode_basestring
+    esc = encode_basestring  # json's own string encoder: what _ENCODER.encode does for a str
     return (
         f'{{"{TABLE_KEY}":"check_results","client":{esc(client)},"control":{esc(control)},'
         f'"domain":{esc(domain)},"evidence":{esc(evidence)},"host":{esc(host)},'
