@@ -38,8 +38,8 @@ DOMAINS: tuple[Domain, ...] = (
         "core",
         "runs, their events and check results; the root commands (run, runs, status, evaluate, ledger, demo)",
         tables=("runner.ledger.schema",),
-        migrations=("0001",),
-        commands=("runner.cli.core", "runner.cli.controls"),
+        migrations=("0001", "0004"),
+        commands=("runner.cli.core", "runner.cli.ledger", "runner.cli.controls"),
     ),
     Domain(
         "health",

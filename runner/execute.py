@@ -31,7 +31,9 @@ from runner.events import RunContext, from_event, missing_rows, run_outcome, sta
 from runner.inventory import Client, ClientSettings, Mode, load_client
 from runner.inventory.hostvars import platforms as host_platforms
 from runner.inventory.patterns import job_limit
-from runner.ledger import Ledger, RunRecord, RunStatus
+from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus, keys
+from runner.ledger.checkpoints import StoredCheckpoint
+from runner.ledger.note import Signer
 from runner.locks import ClientLock
 from runner.procs import JOB_MARK, stop_job
 from runner.redact import MASK
@@ -85,6 +87,8 @@ class RunOutcome:
     hosts: list[str] = field(default_factory=list)
     settings: ClientSettings | None = None  # the client's settings the run was planned with
     not_reached: list[str] = field(default_factory=list)  # planned hosts not (fully) reached
+    #: the checkpoint of the client's tree made when the run ended (None if it could not be made)
+    checkpoint: StoredCheckpoint | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -312,6 +316,15 @@ class _Recorder:
         return True  # keep every event in the artifacts so `maint ledger ingest` can replay it
 
 
+def _checkpoint(ledger: Ledger, client: str, signer: Signer | None) -> StoredCheckpoint | None:
+    """The end-of-run checkpoint; a failure to make it is logged, never loses the run's results."""
+    try:
+        return ledger.checkpoint(client, signer)
+    except (LedgerError, OSError) as exc:
+        log.warning("no checkpoint made for %s after the run: %s", client, exc)
+        return None
+
+
 def execute(
     request: RunRequest,
     ledger: Ledger,
@@ -322,9 +335,10 @@ def execute(
     """Plan, start and record one job. Raises :class:`RunError` (and inventory errors) before it starts."""
     watch: RunObserver = observer or _NullObserver()
     client, plan = plan_run(request, inventories)
+    signer = keys.load_signer()  # a key file that cannot be used stops the run before it starts
     lock = ClientLock(client.name).acquire()
     try:
-        return _execute_locked(request, ledger, watch, client, plan, lock)
+        return _execute_locked(request, ledger, watch, client, plan, lock, signer)
     finally:
         lock.release()
 
@@ -336,6 +350,7 @@ def _execute_locked(
     client: Client,
     plan: dict[str, list[str]],
     lock: ClientLock | None = None,
+    signer: Signer | None = None,
 ) -> RunOutcome:
     run_id = new_run_id()
     if lock is not None:
@@ -452,6 +467,7 @@ def _execute_locked(
             summary["recording_error"] = str(recorder.error)
             status = RunStatus.ERROR
         ledger.finish_run(run_id, status, summary)
+        checkpoint = _checkpoint(ledger, client.name, signer)
 
     outcome = RunOutcome(
         run_id=run_id,
@@ -464,6 +480,7 @@ def _execute_locked(
         hosts=hosts,
         settings=client.settings,
         not_reached=not_reached,
+        checkpoint=checkpoint,
     )
     observer.finished(outcome)
     return outcome

@@ -72,6 +72,8 @@ class Resolution:
     ticket: str | None
     runs: list[RunInfo]
     changes: list[ControlChange] = field(default_factory=list)
+    #: the client's latest ledger checkpoint as outputs carry it (:func:`runner.witness.carried`), or None
+    checkpoint: dict[str, Any] | None = None
 
     @property
     def resolved(self) -> bool:
@@ -96,13 +98,17 @@ class Resolution:
                 for r in self.runs
             ],
             "changes": [c.as_dict() for c in self.changes],
+            "checkpoint": self.checkpoint,
         }
 
     def markdown(self) -> str:
-        """Template ``runner/templates/resolution.md.j2``: the runs, the outcome, a row per control."""
+        """Template ``runner/templates/resolution.md.j2``: the runs, the outcome, a row per control, the
+        ledger checkpoint (``_checkpoint.md.j2``)."""
         from runner.render import render
+        from runner.witness import section_facts
 
-        return render("resolution.md.j2", record=self)
+        ledger = section_facts(self.checkpoint, self.client)
+        return render("resolution.md.j2", record=self, ledger=ledger)
 
 
 def resolution(ledger: Ledger, *, run_id: str | None = None, ticket: str | None = None) -> Resolution:

@@ -270,6 +270,8 @@ class StateRow:
                 "role": self.spec.role if self.spec is not None else "",
                 "ticket": None,
             }
+        # the latest result's seq in the client's chain: `maint ledger prove CLIENT --seq N` proves that row
+        data["ledger_seq"] = self.latest.raw.get("seq") if self.latest is not None else None
         data["effective_status"] = self.effective
         data["failing"] = self.failing
         data["unreachable"] = self.unreachable

@@ -6,11 +6,13 @@ import copy
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,3 +118,28 @@ def make_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeClient:
 
 def env_without_secrets() -> dict[str, str]:
     return {k: v for k, v in os.environ.items()}
+
+
+# -- PostgreSQL (only with MAINT_TEST_PG_URL: a server where the test may create databases) --
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    admin = os.environ.get("MAINT_TEST_PG_URL")
+    if not admin:
+        pytest.skip(
+            "!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!"
+        )
+    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            try:  # FORCE would also try to end an autovacuum worker, which this role may not
+                conn.exec_driver_sql(f'DROP DATABASE "{name}"')
+            except sa.exc.OperationalError:
+                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        engine.dispose()

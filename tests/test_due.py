@@ -147,9 +147,13 @@ def test_catch_up_after_two_days_down_runs_once_and_resolution_compares(
         catch_exceptions=False,
     )
     assert "Resolution record: Ticket T-77 (acme)" in result.output
+    size = ledger.chain_heads()["acme"][0]  # the run's checkpoint, named in its summary and its record
+    assert f"checkpoint: {size} rows, unsigned -> " in result.output
+    assert f"checkpoints/acme/{size}.txt" in result.output and "### Ledger checkpoint" in result.output
     result = cli.invoke(app, ["resolution", "--ticket", "T-77", "--format", "json"], catch_exceptions=False)
     record = json.loads(result.output)
     assert record["ticket"] == "T-77" and record["runs"][0]["reason"] == "disk"
+    assert record["checkpoint"]["size"] == size and record["checkpoint"]["rows_after_checkpoint"] == 0
     changes = {c["control"]: c for c in record["changes"]}
     assert set(changes) == {c.control for c in evaluators.controls_for_role("linux_health")}
     scheduled = {r.control: r for r in ledger.results_for_run(run_id)}
@@ -188,7 +192,7 @@ def test_missed_window_records_fail_the_report_reads(make_client: MakeClient) ->
     assert latest[0].evidence["occurrence"] == "acme/nightly/2026-06-10T20:00Z"
     assert latest[0].evidence["window_end"] == "2026-06-11T00:00:00+02:00"
     status = CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False)
-    shown = json.loads(status.output)  # fails first; the role's controls were never checked
+    shown = json.loads(status.output)["rows"]  # fails first; the role's controls were never checked
     assert [(r["control"], r["effective_status"]) for r in shown][:1] == [("MAINT-SCHED-01", "fail")]
     assert all(r["note"] == "never checked" for r in shown[1:])
     assert status.exit_code == 1

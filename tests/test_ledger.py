@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import multiprocessing
-import os
 import sqlite3
 import stat
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -532,26 +529,7 @@ def test_two_processes_append_to_one_client(backend: str, db: Path, request: pyt
     assert sum(1 for a, b in itertools.pairwise(run_ids) if a != b) >= 1
 
 
-# -- PostgreSQL (only with MAINT_TEST_PG_URL: a server where the test may create databases) --
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    admin = os.environ.get("MAINT_TEST_PG_URL")
-    if not admin:
-        pytest.skip(
-            "!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!"
-        )
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        engine.dispose()
+# -- PostgreSQL (the pg_url fixture of conftest.py: only with MAINT_TEST_PG_URL) --
 
 
 def test_postgresql_round_trip_and_tamper_evidence(pg_url: str) -> None:

@@ -126,8 +126,13 @@ def test_drift_markdown_cells_and_fence(drift_report: drift.DriftReport) -> None
     assert "| sw<1>\\|core | cisco_ios | changed | 2 | 1 |" in lines
     # the diff holds ``` so the fence is four backticks, and it closes the block
     start = lines.index("````diff")
-    assert lines[-1] == "````" and "+banner motd ```<script>&" in lines[start:]
-    assert out.endswith("````\n")
+    end = lines.index("## Ledger checkpoint")
+    assert lines[end - 2] == "````" and "+banner motd ```<script>&" in lines[start : end - 2]
+    # no checkpoint carried: the section says how to make one
+    assert out.endswith(
+        "## Ledger checkpoint\n\nNo checkpoint of this client's ledger yet "
+        "(`maint ledger checkpoint acme <&> co` makes one).\n"
+    )
 
 
 def _result(status: Status, run: str) -> CheckResult:
@@ -182,6 +187,10 @@ def test_resolution_markdown() -> None:
         "| host | control | title | before | after | change |\n"
         "|---|---|---|---|---|---|\n"
         "| web\\|01 | HEALTH-LNX-01 | Filesystems \\| free | fail | pass | fixed |\n"
+        "\n"
+        "### Ledger checkpoint\n"
+        "\n"
+        "No checkpoint of this client's ledger yet (`maint ledger checkpoint acme` makes one).\n"
     )
     assert (
         Resolution("acme", None, runs[1:], []).markdown().startswith("## Resolution record: Run r2 (acme)\n")

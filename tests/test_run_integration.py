@@ -61,7 +61,12 @@ def test_run_records_every_control_and_status_reads_it(make_client: MakeClient, 
 
     cli = CliRunner()
     result = cli.invoke(app, ["status", "acme", "--json"], catch_exceptions=False)
-    rows = json.loads(result.output)
+    shown = json.loads(result.output)
+    rows = shown["rows"]
+    assert shown["client"] == "acme"
+    # the run's end-of-run checkpoint, unsigned here (no ledger key configured), nothing appended since
+    assert shown["checkpoint"]["size"] == ledger.chain_heads()["acme"][0]
+    assert shown["checkpoint"]["rows_after_checkpoint"] == 0 and shown["checkpoint"]["signed"] is False
     assert {r["control"] for r in rows} == CONTROLS
     assert result.exit_code == (1 if any(r["failing"] for r in rows) else 0)
     result = cli.invoke(app, ["runs", "--ticket", "T-1", "--json"], catch_exceptions=False)
@@ -112,13 +117,15 @@ def test_waivers_apply_when_reading(make_client: MakeClient) -> None:
     make_client("acme", settings=settings)
     ledger = Ledger()
     execute(RunRequest(client="acme"), ledger)
-    rows = json.loads(CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False).output)
+    shown = CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False).output
+    rows = json.loads(shown)["rows"]
     up = next(r for r in rows if r["control"] == "HEALTH-LNX-06")
     assert up["status"] in ("warn", "fail")
     assert up["effective_status"] == "waived"
     settings["waivers"][0]["expires"] = "2020-01-01"
     make_client("acme", settings=settings)
-    rows = json.loads(CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False).output)
+    shown = CliRunner().invoke(app, ["status", "acme", "--json"], catch_exceptions=False).output
+    rows = json.loads(shown)["rows"]
     up = next(r for r in rows if r["control"] == "HEALTH-LNX-06")
     assert up["effective_status"] == up["status"] != "waived"
     assert "waiver expired on 2020-01-01" in up["note"]

@@ -257,6 +257,9 @@ def test_run_outcome_is_truthful_in_run_runs_and_the_ledger(
     assert listed["summary"]["not_reached"] == not_reached
     info = Ledger().run(shown["run_id"])
     assert info is not None and info.status.value == expected
+    # the checkpoint made when the run ended covers every row it wrote
+    assert shown["checkpoint"]["size"] == Ledger().chain_heads()["acme"][0]
+    assert shown["checkpoint"]["rows_after_checkpoint"] == 0 and shown["checkpoint"]["signed"] is False
     assert cli.invoke(app, ["ledger", "verify", "acme"]).exit_code == 0
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from runner.ledger import Ledger, RunRecord
 from runner.results import CheckResult, Control, Domain, Severity, Status
-from tests.test_ledger import pg_url  # noqa: F401 - the PostgreSQL fixture (skips loudly without a server)
 
 T0 = datetime(2026, 11, 1, 22, 0, tzinfo=UTC)
 CONTROL = Control(control="HEALTH-LNX-01", title="Free space", domain=Domain.HEALTH, severity=Severity.HIGH)
@@ -89,5 +88,5 @@ def test_current_rows_sqlite(tmp_path: Path) -> None:
     check(f"sqlite:///{tmp_path / 'ledger.db'}")
 
 
-def test_current_rows_postgresql(pg_url: str) -> None:  # noqa: F811
+def test_current_rows_postgresql(pg_url: str) -> None:
     check(pg_url)

@@ -67,7 +67,8 @@ def phantoms(rows: Sequence[dict[str, Any]], roles: dict[str, list[str]]) -> lis
 
 def status_rows(*args: str) -> tuple[int, list[dict[str, Any]]]:
     result = CliRunner().invoke(app, ["status", "demo", "--json", *args], catch_exceptions=False)
-    return result.exit_code, json.loads(result.stdout)
+    rows: list[dict[str, Any]] = json.loads(result.stdout)["rows"]
+    return result.exit_code, rows
 
 
 def settings_roles(root: Path) -> dict[str, list[str]]:

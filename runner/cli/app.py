@@ -57,6 +57,7 @@ USER_ERRORS: tuple[tuple[str, str], ...] = (
     ("runner.execute", "RunError"),
     ("runner.locks", "ClientBusyError"),
     ("runner.ledger.store", "LedgerError"),
+    ("runner.ledger.keys", "KeyFileError"),  # the ledger key file: missing, unreadable, malformed, too open
     ("runner.evaluators", "EvaluatorError"),
     ("runner.ingest", "IngestError"),
     ("runner.names", "UnsafeNameError"),  # a client, host or run name that would climb out of its folder

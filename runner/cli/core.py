@@ -153,7 +153,12 @@ def run(
     with user_errors():
         rows = _run_rows(outcome)
     code = _run_exit(outcome, rows)
+    from runner import witness
+
+    with user_errors():
+        verifier = witness.configured_verifier()
     if as_json:
+        made = outcome.checkpoint
         dump(
             {
                 "run_id": outcome.run_id,
@@ -163,6 +168,11 @@ def run(
                 "counts": outcome.counts,
                 "artifact_dir": str(outcome.artifact_dir),
                 "results": [r.model_dump(mode="json") for r in outcome.results],
+                "checkpoint": (
+                    witness.as_dict(made, verifier, witness.head_seq(open_ledger(), outcome.client))
+                    if made is not None
+                    else None
+                ),
             }
         )
     else:
@@ -170,6 +180,7 @@ def run(
         if outcome.not_reached:
             out.print(f"not reached: {', '.join(outcome.not_reached)}", soft_wrap=True)
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
+        out.print(witness.summary_line(outcome.checkpoint, verifier), soft_wrap=True, markup=False)
         if ticket:  # ad hoc corrective run: each control before and after (maint resolution)
             from runner.cli.schedule import print_resolution
 
@@ -284,7 +295,11 @@ def status(
             fail(f"--host {name!r}: no such host in the inventory of {client} (hosts: {known})")
     rows = state.filtered(statuses=statuses, severities=severities, domains=domains, hosts=host or [])
     if as_json:
-        dump([r.as_dict() for r in rows])
+        from runner import witness
+
+        with user_errors():
+            checkpoint = witness.carried(ledger, client, witness.configured_verifier())
+        dump({"client": client, "checkpoint": checkpoint, "rows": [r.as_dict() for r in rows]})
     elif not state.rows:
         out.print(f"nothing applies to {client}: no role is assigned to any host of its inventory")
     else:
@@ -310,7 +325,10 @@ def _fleet(as_json: bool) -> None:
         ledger = open_ledger()
         lines = fleet(ledger)
     if as_json:
-        dump([line.as_dict() for line in lines])
+        from runner import witness
+
+        with user_errors():
+            dump([{**line.as_dict(), "checkpoint": witness.brief(ledger, line.client)} for line in lines])
     elif not lines:
         out.print(f"no client inventories under {paths.inventories_dir()} and nothing in the ledger")
     else:
@@ -436,36 +454,6 @@ def evaluate(
 # --------------------------------------------------------------------------- ledger
 
 
-@ledger_app.command("verify")
-def ledger_verify(
-    client: Annotated[str | None, typer.Argument(help="Only this client's chain.")] = None,
-) -> None:
-    """Check the hash chain; exit 1 and name the first bad row when anything was tampered with."""
-    from runner.inventory import UnknownClientError, list_clients
-
-    ledger = open_ledger()
-    with user_errors():
-        reports = ledger.verify(client)
-    if client is not None and all(r.ok and r.rows == 0 for r in reports):
-        if client not in list_clients():  # a removed client's rows are still verified above
-            fail(f"{UnknownClientError(client, paths.inventories_dir(), list_clients())}, nor in the ledger")
-        out.print(f"no ledger rows for client {client} yet")
-        return
-    if not reports:
-        out.print("the ledger is empty")
-        return
-    bad = False
-    for report in reports:
-        if report.ok:
-            out.print(f"[green]✓[/] {report.client}: {report.rows} rows, chain intact")
-        else:
-            bad = True
-            row = report.first_bad
-            where = f"{row.table} row {row.row_id} (seq {row.seq})" if row else "unknown row"
-            out.print(f"[red]✗[/] {report.client}: first bad row: {where}: {row.reason if row else ''}")
-    raise typer.Exit(EXIT_NOT_PASSED if bad else EXIT_OK)
-
-
 @ledger_app.command("ingest")
 def ledger_ingest(
     artifact_dir: Annotated[
@@ -477,11 +465,15 @@ def ledger_ingest(
     Only rows of a run maint started, for its client and planned hosts, inside its span are added;
     exit 1 when some rows were refused.
     """
+    from runner.cli.ledger import configured_signer, make_checkpoint
     from runner.ingest import ingest
 
     ledger = open_ledger()
+    signer = configured_signer()
     with user_errors():
         report = ingest(artifact_dir, ledger)
+    if report.added or report.finished_as:
+        make_checkpoint(ledger, report.client, signer)
     done = f"; run closed as {report.finished_as.value}" if report.finished_as else ""
     refused = ""
     if report.refused:
@@ -508,12 +500,15 @@ def demo() -> None:
     controller never collide; ``maint run demo`` reaches them the same way. Exit 1 when a control of the
     current state fails (the rule of `maint status`) or the run was interrupted.
     """
+    from runner import witness
+    from runner.cli.ledger import demo_key
     from runner.console import state_summary, status_table, summary_table
     from runner.execute import RunRequest
     from runner.inventory import load_client
     from runner.ledger import RunStatus
     from runner.state import compute
 
+    demo_key()
     request = RunRequest(client="demo", mode=Mode.AUDIT, trigger="demo", reason="maint demo")
     outcome = _run(request, as_json=False)
     with user_errors():
@@ -521,10 +516,12 @@ def demo() -> None:
         out.print(summary_table(outcome, rows))
         ledger = open_ledger()
         state = compute(ledger, load_client("demo"))
+        verifier = witness.configured_verifier()
     out.print(status_table(state, state.rows))
     out.print(state_summary(state, len(state.rows)), soft_wrap=True, highlight=False)
     out.print(f"ledger:    {ledger.display_url}", soft_wrap=True)
     out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
+    out.print(witness.summary_line(outcome.checkpoint, verifier), soft_wrap=True, markup=False)
     out.print("next: maint status demo | maint runs demo | maint ledger verify demo")
     if outcome.status in (RunStatus.ERROR, RunStatus.INTERRUPTED):
         raise typer.Exit(EXIT_NOT_PASSED)

@@ -13,6 +13,7 @@ from runner.cli.app import app, dump, fail, open_ledger, out, user_errors
 
 if TYPE_CHECKING:  # each command imports what it uses: `maint --help` must not load paramiko (start-up)
     from runner.ledger import Ledger
+    from runner.network.drift import DriftReport
     from runner.network.snapshots import Snapshot
 
 #: the simulators' platforms and faults (maint_devtools/simulator.py DRIVERS and Fault) for the help text,
@@ -167,7 +168,19 @@ def drift(
             report = drift_mod.drift(ledger, client, device=device, since=since)
         except drift_mod.DriftError as exc:
             fail(str(exc))
+        report = _with_checkpoint(ledger, report)
     typer.echo(drift_mod.render(report, fmt), nl=False)
+
+
+def _with_checkpoint(ledger: Ledger, report: DriftReport) -> DriftReport:
+    """The report carrying its client's latest ledger checkpoint (read only: none is made here)."""
+    import dataclasses
+
+    from runner import witness
+
+    return dataclasses.replace(
+        report, checkpoint=witness.carried(ledger, report.client, witness.configured_verifier())
+    )
 
 
 @app.command("simulators")

@@ -27,6 +27,7 @@ from runner.cli.app import (
 if TYPE_CHECKING:  # each command imports what it uses: `maint --help` loads no ledger or calendar (start-up)
     from runner.due import DueReport
     from runner.ledger import Ledger
+    from runner.resolution import Resolution
     from runner.schedule import Occurrence
 
 log = logging.getLogger(__name__)
@@ -164,10 +165,12 @@ def due_command(
     Exit 0 when it did its job, 1 when an occurrence was recorded missed or a run could not start,
     2 when a client's inventory is invalid (the others are still handled).
     """
+    from runner.cli.ledger import configured_signer, make_checkpoint
     from runner.due import due
 
     at = _now(now)
     ledger = open_ledger()
+    signer = None if dry_run else configured_signer()  # a bad key file stops here, before anything is done
     with user_errors():
         report = due(
             at,
@@ -177,6 +180,9 @@ def due_command(
             clients=client,
             lookback=timedelta(days=lookback_days),
         )
+    if not dry_run:  # runs made theirs; missed and skipped occurrences are rows too
+        for touched in sorted({entry.client for entry in report.entries}):
+            make_checkpoint(ledger, touched, signer)
     if as_json:
         dump(report.as_dict())
     else:
@@ -199,7 +205,19 @@ def print_resolution(ledger: Ledger, *, run_id: str | None = None, ticket: str |
         record = resolution(ledger, run_id=run_id, ticket=ticket)
     except ResolutionError as exc:
         fail(str(exc))
+    record = _with_checkpoint(ledger, record)
     out.print(record.markdown(), markup=False, highlight=False, soft_wrap=True)
+
+
+def _with_checkpoint(ledger: Ledger, record: Resolution) -> Resolution:
+    """The record carrying its client's latest ledger checkpoint (read only: none is made here)."""
+    import dataclasses
+
+    from runner import witness
+
+    with user_errors():
+        found = witness.carried(ledger, record.client, witness.configured_verifier())
+    return dataclasses.replace(record, checkpoint=found)
 
 
 @app.command("resolution")
@@ -219,6 +237,6 @@ def resolution_command(
             record = resolution(ledger, run_id=run_id, ticket=ticket)
         except ResolutionError as exc:
             fail(str(exc))
-        dump(record.as_dict())
+        dump(_with_checkpoint(ledger, record).as_dict())
         return
     print_resolution(ledger, run_id=run_id, ticket=ticket)

@@ -7,11 +7,12 @@ The ledger imports no domain: a domain defines its chained tables in its own mod
 imports when opened.
 """
 
-from runner.ledger.models import BadRow, RunInfo, RunRecord, RunStatus, VerifyReport
+from runner.ledger.models import BadRow, CheckpointCheck, RunInfo, RunRecord, RunStatus, VerifyReport
 from runner.ledger.store import Ledger, LedgerError, default_url
 
 __all__ = [
     "BadRow",
+    "CheckpointCheck",
     "Ledger",
     "LedgerError",
     "RunInfo",

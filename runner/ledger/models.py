@@ -103,10 +103,36 @@ class BadRow(BaseModel):
     reason: str
 
 
+class CheckpointCheck(BaseModel):
+    """How one checkpoint of a client's tree held against the ledger's rows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str  # "ledger" (its table), "file" (var/checkpoints) or "given" (verify --checkpoint)
+    where: str  # the row id in the checkpoints table, or the file's path
+    size: int | None  # None when the text was not a checkpoint
+    ok: bool
+    signature: str  # "verified", "unsigned", "not checked" (no public key) or "bad"
+    reason: str | None = None
+
+
 class VerifyReport(BaseModel):
+    """One client's verification: the hash chain, the Merkle tree over its rows and its checkpoints."""
+
     model_config = ConfigDict(frozen=True)
 
     client: str
     rows: int
     ok: bool
     first_bad: BadRow | None = None
+    #: the tree recomputed from the stored rows: its size and root (hex)
+    tree_size: int = 0
+    root_hash: str | None = None
+    #: stored tree data (the head's compact range, stored subtrees) that do not match the rows
+    tree_problem: str | None = None
+    checkpoints: list[CheckpointCheck] = Field(default_factory=list)
+
+    @property
+    def first_bad_checkpoint(self) -> CheckpointCheck | None:
+        failed = [c for c in self.checkpoints if not c.ok]
+        return min(failed, key=lambda c: (c.size is None, c.size or 0)) if failed else None

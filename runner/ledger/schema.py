@@ -4,8 +4,9 @@ The chained tables are insert-only: the ledger's own three (``runs``, ``run_even
 ``check_results``) and those the domains define with :func:`chained_table` in their own modules
 (named in :mod:`runner.domains`). Every row carries its client's next ``seq`` (one sequence shared
 by all chained tables), the ``prev_hash`` of the row before it and its own ``row_hash``.
-``chain_heads`` holds one row per client pointing at the last appended row; it is the only table
-ever updated.
+``chain_heads`` holds one row per client pointing at the last appended row and the compact range of
+its Merkle tree; it is the only table ever updated. ``merkle_nodes`` and ``checkpoints`` (insert-only)
+hold the tree's stored subtrees and its checkpoints; ``ledger_meta`` the ledger's id.
 
 Every stored value is text or an integer (datetimes as ISO-8601 UTC text, JSON as
 canonical text) so the hashes recompute identically on SQLite and PostgreSQL.
@@ -32,7 +33,47 @@ chain_heads = sa.Table(
     sa.Column("client", sa.Text, primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("row_hash", sa.Text, nullable=False),
+    # the client's Merkle tree over its rows (size = seq): the compact range, hex roots joined by ","
+    # (NULL until first computed: rows recorded before the tree existed are added on the next append)
+    sa.Column("frontier", sa.Text),
 )
+
+#: the ledger's identity: ``ledger_id`` (random, made by migration 0004) names it in checkpoint origins
+ledger_meta = sa.Table(
+    "ledger_meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+#: the hashes of the client's perfect Merkle subtrees of 2**level leaves, level >= NODE_LEVEL (insert-only):
+#: a proof needs them plus at most 2**NODE_LEVEL leaves (row hashes) read from the chained tables
+merkle_nodes = sa.Table(
+    "merkle_nodes",
+    metadata,
+    sa.Column("client", sa.Text, primary_key=True),
+    sa.Column("level", sa.Integer, primary_key=True),
+    sa.Column("idx", sa.BigInteger, primary_key=True),
+    sa.Column("hash", sa.Text, nullable=False),
+)
+NODE_LEVEL = 8
+
+#: checkpoints of each client's tree (insert-only, one per size): the C2SP checkpoint note, signed or not
+checkpoints = sa.Table(
+    "checkpoints",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("client", sa.Text, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("root_hash", sa.Text, nullable=False),
+    sa.Column("made_at", sa.Text, nullable=False),
+    sa.Column("key_id", sa.Text),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.UniqueConstraint("client", "size", name="uq_checkpoints_client_size"),
+)
+
+#: the ledger's tables that are not chained (no row of them is covered by a client's hashes)
+UNCHAINED: tuple[sa.Table, ...] = (chain_heads, ledger_meta, merkle_nodes, checkpoints)
 
 #: the chain columns the ledger manages in every chained table (set by :meth:`Ledger.append`), after its key
 CHAIN_COLUMNS = ("client", "seq", "prev_hash", "row_hash")

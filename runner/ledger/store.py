@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import logging
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,18 +23,22 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from runner.ledger import schema
+from runner.ledger import checkpoints as cp
+from runner.ledger import merkle, proofs, schema
+from runner.ledger import tree as tree_mod
+from runner.ledger import verify as verify_mod
 from runner.ledger.chain import (
     GENESIS,
     TABLE_KEY,
-    ChainRow,
     Head,
     canonical_json,
     check_result_text,
     row_hash,
-    walk,
 )
+from runner.ledger.checkpoints import StoredCheckpoint
 from runner.ledger.models import RunInfo, RunRecord, RunStatus, VerifyReport
+from runner.ledger.note import Signer, Verifier
+from runner.ledger.tree import NodeCallback
 from runner.paths import var_dir
 from runner.results import CheckResult, Status
 
@@ -54,6 +57,8 @@ _WRITE = "ledger_write"
 PLAN_KEY = "plan"
 
 cr = schema.check_results
+#: the prefix of a leaf hash's input (RFC 9162)
+_LEAF = b"\x00"
 
 #: which of a run's result keys are stored already (one query per batch, on uq_check_results_run_key)
 _STORED_KEYS = sa.select(cr.c.result_key).where(
@@ -92,6 +97,10 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 
 class Ledger:
     """The compliance ledger at ``url`` (see :func:`default_url`); migrated to head on open."""
+
+    #: keep each client's Merkle tree as rows are appended (only bench/checkpoint.py turns it off, to
+    #: measure what it costs; the head's range is then stored as NULL and rebuilt on the next append)
+    _tree = True
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
@@ -186,55 +195,11 @@ class Ledger:
                 f"ledger {self.display_url}: cannot {action}: {type(cause).__name__}: {cause}"
             ) from exc
 
-    # -- chain heads ---------------------------------------------------------------------
+    # -- chain heads ----------------------------------------------------------------------
 
-    def _lock_heads(self, conn: Connection, clients: set[str]) -> dict[str, Head]:
+    def _lock_heads(self, conn: Connection, clients: set[str]) -> _Heads:
         """Lock (PostgreSQL: FOR UPDATE) and read each client's chain head, creating missing ones."""
-        heads: dict[str, Head] = {}
-        for client in sorted(clients):  # one lock order: no deadlock between two multi-client batches
-            query = (
-                sa.select(schema.chain_heads.c.seq, schema.chain_heads.c.row_hash)
-                .where(schema.chain_heads.c.client == client)
-                .with_for_update()
-            )
-            row = conn.execute(query).first()
-            if row is None:
-                conn.execute(self._insert_head(conn, client))
-                row = conn.execute(query).one()
-            heads[client] = Head(int(row.seq), str(row.row_hash))
-        return heads
-
-    @staticmethod
-    def _insert_head(conn: Connection, client: str) -> sa.Executable:
-        values = {"client": client, "seq": 0, "row_hash": GENESIS}
-        if conn.dialect.name == "postgresql":
-            return postgresql.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
-        if conn.dialect.name == "sqlite":
-            return sqlite.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
-        return sa.insert(schema.chain_heads).values(values)
-
-    @staticmethod
-    def _move_heads(conn: Connection, before: Mapping[str, Head], after: Mapping[str, Head]) -> None:
-        heads = schema.chain_heads
-        for client, head in after.items():
-            if head != before[client]:
-                conn.execute(
-                    sa.update(heads)
-                    .where(heads.c.client == client)
-                    .values(seq=head.seq, row_hash=head.row_hash)
-                )
-
-    @staticmethod
-    def _chain(table: sa.Table, row: dict[str, Any], head: Head) -> Head:
-        """Give ``row`` (content columns, no seq) the next seq, its prev_hash and row_hash."""
-        seq = head.seq + 1
-        row["seq"] = seq
-        row[TABLE_KEY] = table.name
-        digest = row_hash(head.row_hash, row)
-        del row[TABLE_KEY]
-        row["prev_hash"] = head.row_hash
-        row["row_hash"] = digest
-        return Head(seq, digest)
+        return _Heads(conn, clients, tree=self._tree)
 
     # -- appending -----------------------------------------------------------------------
 
@@ -247,7 +212,7 @@ class Ledger:
         """
         runs = schema.runs
         with self._errors(f"start run {run.run_id}"), self._write() as conn:
-            head = self._lock_heads(conn, {run.client})[run.client]
+            heads = self._lock_heads(conn, {run.client})
             stored = conn.execute(sa.select(runs.c.client).where(runs.c.run_id == run.run_id)).first()
             if stored is not None:
                 if stored.client != run.client:
@@ -272,7 +237,7 @@ class Ledger:
                 "started_at": _iso(run.started_at),
                 "recorded_at": _now(),
             }
-            new_head = self._chain(runs, row, head)
+            heads.chain(runs, row)
             conn.execute(sa.insert(runs), [row])
             if plan is not None:
                 planned = {str(role): sorted(str(h) for h in hosts) for role, hosts in plan.items()}
@@ -285,9 +250,9 @@ class Ledger:
                     ),
                     "recorded_at": row["recorded_at"],
                 }
-                new_head = self._chain(schema.run_events, event, new_head)
+                heads.chain(schema.run_events, event)
                 conn.execute(sa.insert(schema.run_events), [event])
-            self._move_heads(conn, {run.client: head}, {run.client: new_head})
+            heads.save()
         log.info("run %s started for %s (%s)", run.run_id, run.client, run.mode)
 
     def run_plan(self, run_id: str) -> dict[str, list[str]] | None:
@@ -364,14 +329,13 @@ class Ledger:
         content = [name for name in schema.content_columns(table) if name != "seq"]
         with self._errors(f"append to {table.name}"), self._write() as conn:
             heads = self._lock_heads(conn, {str(row["client"]) for row in rows})
-            after = dict(heads)
             prepared = []
             for source in rows:
                 row = {name: source.get(name) for name in content}
-                after[str(row["client"])] = self._chain(table, row, after[str(row["client"])])
+                heads.chain(table, row)
                 prepared.append(row)
             conn.execute(sa.insert(table), prepared)
-            self._move_heads(conn, heads, after)
+            heads.save()
         return len(prepared)
 
     @property
@@ -402,9 +366,9 @@ class Ledger:
                         del pending[(run_id, key)]
             if not pending:
                 return 0
-            rows, after = _result_rows(pending, heads)
+            rows = _result_rows(pending, heads)
             self._insert_many(conn, rows)
-            self._move_heads(conn, heads, after)
+            heads.save()
         log.debug("recorded %d check results", len(rows))
         return len(rows)
 
@@ -455,7 +419,7 @@ class Ledger:
         with self._errors(f"finish run {run_id}"):
             client = self._run_client(run_id)
             with self._write() as conn:
-                head = self._lock_heads(conn, {client})[client]
+                heads = self._lock_heads(conn, {client})
                 if summary is None:
                     summary = _summaries(conn, [run_id]).get(run_id, {"hosts": 0})
                 row: dict[str, Any] = {
@@ -465,9 +429,9 @@ class Ledger:
                     "summary": canonical_json(summary),
                     "recorded_at": _now(),
                 }
-                new_head = self._chain(schema.run_events, row, head)
+                heads.chain(schema.run_events, row)
                 conn.execute(sa.insert(schema.run_events), [row])
-                self._move_heads(conn, {client: head}, {client: new_head})
+                heads.save()
         log.info("run %s finished: %s", run_id, status.value)
 
     def _run_client(self, run_id: str) -> str:
@@ -578,27 +542,248 @@ class Ledger:
         with self._errors("list clients"), self._engine.connect() as conn:
             return [str(client) for client in conn.execute(query).scalars()]
 
+    # -- the Merkle tree and its checkpoints ------------------------------------------------
+
+    def ledger_id(self) -> str:
+        """This ledger's random id (named in every checkpoint's origin)."""
+        meta = schema.ledger_meta
+        with self._errors("read the ledger id"), self._engine.connect() as conn:
+            found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "ledger_id")).scalar()
+        if found is None:
+            raise LedgerError(f"ledger {self.display_url}: its ledger_id is missing from ledger_meta")
+        return str(found)
+
+    def checkpoint(self, client: str, signer: Signer | None = None) -> StoredCheckpoint | None:
+        """A checkpoint of the client's tree as it is now: stored, and written to var/checkpoints.
+
+        The existing one is returned when the tree has not grown since; None when the client has no
+        rows. Signed by ``signer`` when given (the ledger key is never read here).
+        """
+        ledger_id = self.ledger_id()
+        with self._errors(f"make a checkpoint of {client}"), self._write() as conn:
+            heads = self._lock_heads(conn, {client})
+            size = heads[client].seq
+            if size == 0:
+                return None
+            existing = _checkpoint_rows(conn, client, size=size)
+            if existing:
+                made = existing[0]
+            else:
+                root = heads.current_tree(client).root()
+                when = datetime.now(UTC)
+                text = cp.make_note(ledger_id, client, size, root, when, signer)
+                row = {
+                    "client": client,
+                    "size": size,
+                    "root_hash": root.hex(),
+                    "made_at": cp.parse(text).made_at or _iso(when),
+                    "key_id": signer.key_id.hex() if signer is not None else None,
+                    "note": text,
+                }
+                conn.execute(sa.insert(schema.checkpoints), [row])
+                made = _stored_checkpoint(row)
+        path = cp.write_file(made)
+        log.info("checkpoint of %s at %d rows: %s", client, size, path)
+        return StoredCheckpoint(**{**made.__dict__, "path": path})
+
+    def latest_checkpoint(self, client: str) -> StoredCheckpoint | None:
+        with self._errors(f"read the checkpoints of {client}"), self._engine.connect() as conn:
+            found = _checkpoint_rows(conn, client, latest=True)
+        return found[0] if found else None
+
+    def checkpoints(self, client: str) -> list[StoredCheckpoint]:
+        """The client's stored checkpoints, smallest first."""
+        with self._errors(f"read the checkpoints of {client}"), self._engine.connect() as conn:
+            return _checkpoint_rows(conn, client)
+
+    def locate(self, table: sa.Table, row_id: str | int) -> tuple[str, int] | None:
+        """(client, seq) of one row of a chained table by its key."""
+        key = table.c[schema.row_id_column(table)]
+        with self._errors(f"find {table.name} row {row_id}"), self._engine.connect() as conn:
+            found = conn.execute(sa.select(table.c.client, table.c.seq).where(key == row_id)).first()
+        return None if found is None else (str(found.client), int(found.seq))
+
+    def prove_row(self, client: str, seq: int, checkpoint: StoredCheckpoint) -> dict[str, Any]:
+        """An inclusion proof of the client's row ``seq`` against ``checkpoint`` (see :mod:`proofs`)."""
+        if not 1 <= seq <= checkpoint.size:
+            raise LedgerError(f"row seq {seq} is not in the checkpoint of {checkpoint.size} rows of {client}")
+        with self._errors(f"prove row seq {seq} of {client}"), self._snapshot() as conn:
+            row = verify_mod.row_at(conn, client, seq)
+            if row is None:
+                raise LedgerError(f"ledger {self.display_url}: {client} has no row of seq {seq}")
+            stored = tree_mod.StoredTree(conn, client, checkpoint.size)
+            try:
+                path = merkle.inclusion_proof(seq - 1, checkpoint.size, stored.subtree)
+                leaf = stored.leaf(seq - 1)
+            except tree_mod.TreeError as exc:
+                raise LedgerError(f"ledger {self.display_url}: {exc}") from exc
+        if tree_mod.leaf_of(row.row_hash) != leaf or not merkle.verify_inclusion(
+            seq - 1, checkpoint.size, leaf, path, checkpoint.root
+        ):
+            raise LedgerError(
+                f"ledger {self.display_url}: the stored tree of {client} does not prove row seq {seq} "
+                f"against its checkpoint of {checkpoint.size} rows: run maint ledger verify {client}"
+            )
+        return proofs.inclusion(row, checkpoint, path)
+
+    def prove_consistency(
+        self, client: str, old: cp.ParsedCheckpoint, new: StoredCheckpoint
+    ) -> dict[str, Any]:
+        """A consistency proof from ``old`` (an earlier checkpoint, e.g. last month's report) to ``new``."""
+        old_size = old.checkpoint.size
+        if not 0 < old_size <= new.size:
+            raise LedgerError(
+                f"cannot prove a tree of {old_size} rows inside the checkpoint of {new.size} rows of {client}"
+            )
+        with self._errors(f"prove the consistency of {client}'s tree"), self._snapshot() as conn:
+            stored = tree_mod.StoredTree(conn, client, new.size)
+            try:
+                path = merkle.consistency_proof(old_size, new.size, stored.subtree)
+            except tree_mod.TreeError as exc:
+                raise LedgerError(f"ledger {self.display_url}: {exc}") from exc
+        return proofs.consistency(old.note, new, path)
+
     # -- verification --------------------------------------------------------------------
 
-    def verify(self, client: str | None = None) -> list[VerifyReport]:
-        """Walk each client's chain (every client when ``client`` is None); report its first bad row."""
+    def verify(
+        self,
+        client: str | None = None,
+        *,
+        given: Sequence[cp.Candidate] = (),
+        verifier: Verifier | None = None,
+    ) -> list[VerifyReport]:
+        """Verify each client (every client when ``client`` is None): walk its hash chain, recompute its
+        Merkle tree from the stored rows and judge every checkpoint of it - stored in the ledger, written
+        under var/checkpoints, and ``given`` - against that tree (and its signature with ``verifier``).
+
+        The report names the first bad row, the first checkpoint that no longer holds, and stored tree
+        data that does not match the rows.
+        """
         reports = []
+        routed = cp.route(given)
         with self._errors("verify"):
-            for name in [client] if client is not None else self.clients():
+            try:
+                ledger_id = self.ledger_id()
+            except LedgerError:  # ledger_meta emptied or dropped: no checkpoint of this ledger can hold
+                ledger_id = "(missing)"
+            names = [client] if client is not None else sorted({*self.clients(), *(c for c in routed if c)})
+            for name in names:
                 with self._snapshot() as conn:
-                    heads = schema.chain_heads
-                    stored = conn.execute(
-                        sa.select(heads.c.seq, heads.c.row_hash).where(heads.c.client == name)
-                    ).first()
-                    head = Head(int(stored.seq), str(stored.row_hash)) if stored is not None else None
-                    streams = [_chain_rows(conn, table, name) for table in schema.CHAINED]
-                    rows, bad = walk(name, heapq.merge(*streams, key=lambda row: row.seq), head)
-                if bad is not None:
-                    log.warning(
-                        "ledger chain of %s broken at %s seq %d: %s", name, bad.table, bad.seq, bad.reason
-                    )
-                reports.append(VerifyReport(client=name, rows=rows, ok=bad is None, first_bad=bad))
+                    report = verify_mod.verify_client(conn, name, ledger_id, routed.get(name, []), verifier)
+                if not report.ok:
+                    log.warning("ledger %s of %s does not verify", self.display_url, name)
+                reports.append(report)
         return reports
+
+
+class _Heads:
+    """The chain heads one write transaction locked, and the clients' Merkle trees it moves.
+
+    Read (PostgreSQL: FOR UPDATE; SQLite: the transaction is BEGIN IMMEDIATE) in one client order, so
+    concurrent writers of one client queue here and each client keeps one linear chain and one tree.
+    A client's compact range is loaded (or rebuilt from its stored row hashes) on its first new row;
+    :meth:`save` moves the heads and stores the ranges and the completed subtrees.
+    """
+
+    def __init__(self, conn: Connection, clients: set[str], *, tree: bool = True) -> None:
+        self.conn, self.tree = conn, tree
+        self.heads: dict[str, Head] = {}
+        self._locked: dict[str, tuple[Head, str | None]] = {}
+        self._frontiers: dict[str, merkle.Frontier] = {}
+        self._rebuilt: set[str] = set()
+        self.nodes = tree_mod.Nodes()
+        heads = schema.chain_heads
+        for client in sorted(clients):  # one lock order: no deadlock between two multi-client batches
+            query = (
+                sa.select(heads.c.seq, heads.c.row_hash, heads.c.frontier)
+                .where(heads.c.client == client)
+                .with_for_update()
+            )
+            row = conn.execute(query).first()
+            if row is None:
+                conn.execute(_insert_head(conn, client))
+                row = conn.execute(query).one()
+            head = Head(int(row.seq), str(row.row_hash))
+            self.heads[client] = head
+            self._locked[client] = (head, None if row.frontier is None else str(row.frontier))
+
+    def __getitem__(self, client: str) -> Head:
+        return self.heads[client]
+
+    def frontier(self, client: str) -> merkle.Frontier:
+        """The client's compact range as locked (rebuilt from its rows when missing or not fitting)."""
+        found = self._frontiers.get(client)
+        if found is None:
+            head, text = self._locked[client]
+            found = tree_mod.load_frontier(client, head.seq, text)
+            if found is None:
+                log.info("ledger: computing the Merkle tree of %s's %d rows", client, head.seq)
+                found = tree_mod.rebuild(self.conn, client, head.seq, self.nodes)
+                self._rebuilt.add(client)
+            self._frontiers[client] = found
+        return found
+
+    def grower(self, client: str) -> tuple[Callable[[bytes, NodeCallback], None], NodeCallback]:
+        """``Frontier.append`` of the client's tree and the callback keeping its stored subtrees."""
+        return self.frontier(client).append, self.nodes.collector(client)
+
+    def chain(self, table: sa.Table, row: dict[str, Any]) -> None:
+        """Give ``row`` (content columns, no seq) its client's next seq, its prev_hash and row_hash."""
+        client = str(row["client"])
+        head = self.heads[client]
+        seq = head.seq + 1
+        row["seq"] = seq
+        row[TABLE_KEY] = table.name
+        digest = row_hash(head.row_hash, row)
+        del row[TABLE_KEY]
+        row["prev_hash"] = head.row_hash
+        row["row_hash"] = digest
+        if self.tree:
+            append, on_node = self.grower(client)
+            append(tree_mod.leaf_of(digest), on_node)
+        self.heads[client] = Head(seq, digest)
+
+    def save(self) -> None:
+        """Move every head that moved (with its tree's range, or NULL when the tree was not kept)."""
+        heads = schema.chain_heads
+        for client, head in self.heads.items():
+            locked = self._locked[client][0]
+            if head == locked:
+                continue
+            frontier = self._frontiers.get(client) if self.tree else None
+            self.conn.execute(
+                sa.update(heads)
+                .where(heads.c.client == client)
+                .values(
+                    seq=head.seq,
+                    row_hash=head.row_hash,
+                    frontier=frontier.to_text() if frontier is not None else None,
+                )
+            )
+        self.nodes.flush(self.conn)
+
+    def current_tree(self, client: str) -> merkle.Frontier:
+        """The client's range at its locked head (nothing appended), stored when it had to be rebuilt."""
+        if self.heads[client] != self._locked[client][0]:
+            raise RuntimeError("current_tree() after rows were chained in this transaction")
+        frontier = self.frontier(client)
+        if client in self._rebuilt:
+            heads = schema.chain_heads
+            self.conn.execute(
+                sa.update(heads).where(heads.c.client == client).values(frontier=frontier.to_text())
+            )
+            self.nodes.flush(self.conn)
+            self._rebuilt.discard(client)
+        return frontier
+
+
+def _insert_head(conn: Connection, client: str) -> sa.Executable:
+    values = {"client": client, "seq": 0, "row_hash": GENESIS, "frontier": ""}
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(schema.chain_heads).values(values).on_conflict_do_nothing()
+    return sa.insert(schema.chain_heads).values(values)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -646,14 +831,14 @@ def _sqlite_hooks(engine: Engine, *, wal: bool) -> None:
 _RESULT_INSERT = tuple(column.name for column in cr.columns if column.name != "id")
 
 
-def _result_rows(
-    pending: Mapping[tuple[str, str], CheckResult], heads: Mapping[str, Head]
-) -> tuple[list[tuple[Any, ...]], dict[str, Head]]:
-    """The chained ``check_results`` rows for ``pending`` (in order, as ``_RESULT_INSERT`` tuples)
-    and the clients' new heads.  The hot loop of ingest: one pass, no per-row dicts."""
+def _result_rows(pending: Mapping[tuple[str, str], CheckResult], heads: _Heads) -> list[tuple[Any, ...]]:
+    """The chained ``check_results`` rows for ``pending`` (in order, as ``_RESULT_INSERT`` tuples), moving
+    ``heads`` and each client's Merkle tree.  The hot loop of ingest: one pass, no per-row dicts."""
     encode, text, sha256 = canonical_json, check_result_text, hashlib.sha256
     recorded_at = _now()
-    positions = {client: (head.seq, head.row_hash) for client, head in heads.items()}
+    positions = {client: (head.seq, head.row_hash) for client, head in heads.heads.items()}
+    tree = heads.tree
+    leaves: dict[str, tuple[Callable[[bytes, NodeCallback], None], NodeCallback]] = {}
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for (run_id, key), result in pending.items():
@@ -683,7 +868,13 @@ def _result_rows(
             ticket,
             title,
         )
-        digest = sha256((prev + content).encode()).hexdigest()
+        raw = sha256((prev + content).encode()).digest()
+        digest = raw.hex()
+        if tree:
+            grow = leaves.get(client)
+            if grow is None:
+                grow = leaves[client] = heads.grower(client)
+            grow[0](sha256(_LEAF + raw).digest(), grow[1])
         append(
             (
                 client,
@@ -707,7 +898,9 @@ def _result_rows(
             )
         )
         positions[client] = (seq, digest)
-    return rows, {client: Head(*position) for client, position in positions.items()}
+    for client, position in positions.items():
+        heads.heads[client] = Head(*position)
+    return rows
 
 
 #: the check_results columns :meth:`Ledger.current_rows` returns (not the chain's hashes)
@@ -866,21 +1059,25 @@ def _run_infos(conn: Connection, where: sa.ColumnElement[bool], *, limit: int) -
     return infos
 
 
-def _chain_rows(conn: Connection, table: sa.Table, client: str) -> Iterator[ChainRow]:
-    """A client's rows of one chained table in seq order, as verify() checks them."""
-    content = schema.content_columns(table)
-    id_column = schema.row_id_column(table)
-    columns = [table.c[name] for name in dict.fromkeys((*content, id_column, "prev_hash", "row_hash"))]
-    query = sa.select(*columns).where(table.c.client == client).order_by(table.c.seq)
-    result = conn.execution_options(stream_results=True, yield_per=2000).execute(query).mappings()
-    for row in result:
-        values = {name: row[name] for name in content}
-        values[TABLE_KEY] = table.name
-        yield ChainRow(
-            seq=int(row["seq"]),
-            table=table.name,
-            row_id=row[id_column],
-            prev_hash=row["prev_hash"],
-            row_hash=row["row_hash"],
-            content=values,
-        )
+def _checkpoint_rows(
+    conn: Connection, client: str, *, size: int | None = None, latest: bool = False
+) -> list[StoredCheckpoint]:
+    table = schema.checkpoints
+    query = sa.select(table).where(table.c.client == client)
+    if size is not None:
+        query = query.where(table.c.size == size)
+    query = query.order_by(table.c.size.desc() if latest else table.c.size)
+    if latest:
+        query = query.limit(1)
+    return [_stored_checkpoint(row) for row in conn.execute(query).mappings()]
+
+
+def _stored_checkpoint(row: Mapping[Any, Any]) -> StoredCheckpoint:
+    return StoredCheckpoint(
+        client=str(row["client"]),
+        size=int(row["size"]),
+        root=bytes.fromhex(str(row["root_hash"])),
+        made_at=str(row["made_at"]),
+        key_id=None if row["key_id"] is None else str(row["key_id"]),
+        note=str(row["note"]),
+    )

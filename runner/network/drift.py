@@ -76,6 +76,8 @@ class DriftReport:
     client: str
     since: str  # what the older side is: a run id or a date
     devices: tuple[DeviceDrift, ...] = field(default_factory=tuple)
+    #: the client's latest ledger checkpoint as outputs carry it (:func:`runner.witness.carried`), or None
+    checkpoint: dict[str, Any] | None = None
 
     def counts(self) -> dict[str, int]:
         counts = {c.value: 0 for c in Change}
@@ -89,6 +91,7 @@ class DriftReport:
             "since": self.since,
             "counts": self.counts(),
             "devices": [d.as_dict() for d in self.devices],
+            "checkpoint": self.checkpoint,
         }
 
 
@@ -215,18 +218,28 @@ def _counts(report: DriftReport) -> str:
     return ", ".join(f"{n} {c}" for c, n in report.counts().items())
 
 
+def _ledger(report: DriftReport) -> dict[str, Any]:
+    from runner.witness import section_facts
+
+    return section_facts(report.checkpoint, report.client)
+
+
 def to_markdown(report: DriftReport) -> str:
-    """Template ``runner/templates/drift.md.j2``: the device table, then each device's diff."""
+    """Template ``runner/templates/drift.md.j2``: the device table, each device's diff, the ledger
+    checkpoint (``_checkpoint.md.j2``)."""
     from runner.render import render
 
-    return render("drift.md.j2", report=report, counts=_counts(report))
+    return render("drift.md.j2", report=report, counts=_counts(report), ledger=_ledger(report))
 
 
 def to_html(report: DriftReport) -> str:
-    """Template ``runner/templates/drift.html.j2`` (autoescaped): the device table, then each diff."""
+    """Template ``runner/templates/drift.html.j2`` (autoescaped): the device table, each diff, the ledger
+    checkpoint (``_checkpoint.html.j2``)."""
     from runner.render import render
 
-    return render("drift.html.j2", report=report, counts=_counts(report), line_class=_css)
+    return render(
+        "drift.html.j2", report=report, counts=_counts(report), line_class=_css, ledger=_ledger(report)
+    )
 
 
 def _css(line: str) -> str:
