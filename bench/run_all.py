@@ -1,4 +1,9 @@
-"""Run every benchmark in this folder; each prints its own ratio against its baseline."""
+"""Run every benchmark in this folder; each prints its own ratio against its baseline.
+
+    python bench/run_all.py [--quick]
+
+``--quick`` passes ``--quick`` (small sizes) to the benches that have it.
+"""
 
 from __future__ import annotations
 
@@ -18,15 +23,24 @@ BENCHES = [
     "inventory_review",
     "linux_audit",
     "cli_startup",
+    "checkpoint",
 ]
+#: benches with a ``--quick`` mode
+QUICK = {"checkpoint"}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    unknown = [arg for arg in args if arg != "--quick"]
+    if unknown:
+        print(f"bench/run_all.py: unknown argument {unknown[0]!r} (only --quick)", file=sys.stderr)
+        return 2
+    quick = "--quick" in args
     failed = 0
     for name in BENCHES:
         print(f"== {name}", flush=True)
         module = importlib.import_module(name)
-        failed += 1 if module.main([]) else 0
+        failed += 1 if module.main(["--quick"] if quick and name in QUICK else []) else 0
     return 1 if failed else 0
 
 
