@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,14 +120,14 @@ def test_big_integers_are_exact_digits_where_rfc8785_refuses() -> None:
             _jcs({"seq": number})
 
 
-def test_lone_surrogates_can_be_neither_hashed_nor_stored() -> None:
-    """RFC 8785 rejects a lone surrogate; our text of it has no UTF-8 form, so hashing fails,
-    and the database driver refuses to store it: no stored row holds one."""
+def test_lone_surrogates_are_escaped_and_never_stored_raw() -> None:
+    """RFC 8785 rejects a lone surrogate; our text escapes it (as evidence text is stored), and the
+    database driver refuses to store one in a column: no stored row's content holds one."""
     content = {TABLE_KEY: "runs", "reason": "\ud800"}
     with pytest.raises(rfc8785.CanonicalizationError):
         _jcs(content)
-    with pytest.raises(UnicodeEncodeError):
-        row_hash(GENESIS, content)
+    assert "\\ud800" in canonical_json(content)  # escaped, as evidence text stores it
+    row_hash(GENESIS, content)
     with sqlite3.connect(":memory:") as conn, pytest.raises(UnicodeEncodeError):
         conn.execute("SELECT ?", ("\ud800",))
 
@@ -220,3 +221,38 @@ def test_encoding_does_not_depend_on_cpythons_accelerator(monkeypatch: pytest.Mo
     monkeypatch.setattr(json.encoder, "c_make_encoder", None)
     assert [canonical_json(value) for value in values] == accelerated
     assert all(json.encoder.py_encode_basestring(c) == json.encoder.encode_basestring(c) for c in TRICKY)
+
+
+def test_evidence_with_a_lone_surrogate_is_stored_escaped_and_reads_back(tmp_path: Path) -> None:
+    """A collector's JSON may carry "\\ud800" (a Windows file name with an unpaired surrogate): the
+    evidence is stored with that escape, the batch is recorded, verifies, and reads back unchanged."""
+    from runner.ledger import Ledger, RunRecord
+    from runner.results import CheckResult
+
+    evidence = {"path": "C:\\Users\\x\\file\ud800.txt", "note": "caf\u00e9"}
+    text = canonical_json(evidence)
+    assert "\\ud800" in text and "\u00e9" in text and json.loads(text) == evidence
+    text.encode("utf-8")  # storable
+    when = datetime(2026, 12, 1, tzinfo=UTC)
+    with Ledger(f"sqlite:///{tmp_path / 'l.db'}") as ledger:
+        ledger.start_run(
+            RunRecord(run_id="r1", client="acme", mode="audit", roles=["windows_health"], started_at=when)
+        )
+        result = CheckResult(
+            control="HEALTH-WIN-01",
+            title="t",
+            domain="health",
+            status="fail",
+            severity="high",
+            evidence=evidence,
+            remediation="",
+            host="w1",
+            client="acme",
+            run_id="r1",
+            observed_at=when,
+            role="windows_health",
+        )
+        assert ledger.record([("k1", result)]) == 1
+        assert ledger.results_for_run("r1")[0].evidence == evidence
+        (report,) = ledger.verify("acme")
+        assert report.ok

@@ -18,7 +18,7 @@ recomputes a row hash.  Spelled out for such an object:
   U+0008, U+0009, U+000A, U+000C, U+000D as ``\b \t \n \f \r`` and the other characters
   below U+0020 as ``\u00xx`` (lowercase hex); everything else, DEL, U+2028/U+2029 and
   characters beyond U+FFFF included, is written as itself in UTF-8 (a lone surrogate has no UTF-8
-  form: it can be neither hashed nor stored, and JCS rejects it too);
+  form: in row content it can be neither hashed nor stored, and JCS rejects it too);
 - an integer in decimal (``-`` for negatives, no leading zeros, no exponent); NULL as ``null``.
   JCS stops at +-(2**53 - 1); beyond it (which ``seq`` and counts never reach) the exact decimal
   digits are written.
@@ -30,7 +30,9 @@ object above), so checking a hash never re-encodes them.  Their encoding is Pyth
 default=pydantic_core.to_jsonable_python)``: the rules above, plus ``true``/``false``, floats
 as Python's ``repr`` (``100.0``, ``1e+16``, ``NaN``, ``Infinity``: not JCS's number form),
 keys sorted by code point, non-JSON values as pydantic dumps them (datetimes as ISO-8601 text;
-a mapping whose keys do not sort together, such as ``1`` and ``"a"``, has them made text first).
+a mapping whose keys do not sort together, such as ``1`` and ``"a"``, has them made text first;
+a lone surrogate, which a collector's JSON may carry as ``"\ud800"``, written as that escape, so the
+value is stored and reads back as it came).
 Earlier versions produced it through CPython's private ``_json.make_encoder``: the same bytes,
 so every stored row keeps verifying (no migration).
 """
@@ -73,9 +75,15 @@ def canonical_json(value: Any) -> str:
     canonical JSON; see the module docstring for the rest.
     """
     try:
-        return _encode(value)
+        text = _encode(value)
     except TypeError:  # keys that are not strings and cannot be sorted together
-        return _encode(to_jsonable_python(value))
+        text = _encode(to_jsonable_python(value))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (a collector's JSON "\ud800"): keep it escaped
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def row_hash(prev_hash: str, content: Mapping[str, Any]) -> str:
