@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,7 +163,7 @@ def _check_inclusion(data: Mapping[str, Any], verifier: Verifier | None) -> Proo
         result.problem = "the row's content does not hash to its row_hash: the row was edited"
         return result
     try:
-        leaf = hashlib.sha256(b"\x00" + bytes.fromhex(stored_hash)).digest()
+        leaf = merkle.leaf_hash(bytes.fromhex(stored_hash))
     except ValueError:
         result.problem = "row_hash is not hex"
         return result

@@ -57,7 +57,7 @@ _WRITE = "ledger_write"
 PLAN_KEY = "plan"
 
 cr = schema.check_results
-#: the prefix of a leaf hash's input (RFC 9162)
+#: the prefix of a leaf hash's input (RFC 9162; merkle.leaf_hash, inlined in the ingest hot loop)
 _LEAF = b"\x00"
 
 #: which of a run's result keys are stored already (one query per batch, on uq_check_results_run_key)
@@ -715,7 +715,7 @@ class _Heads:
         found = self._frontiers.get(client)
         if found is None:
             head, text = self._locked[client]
-            found = tree_mod.load_frontier(client, head.seq, text)
+            found = tree_mod.load_frontier(head.seq, text)
             if found is None:
                 log.info("ledger: computing the Merkle tree of %s's %d rows", client, head.seq)
                 found = tree_mod.rebuild(self.conn, client, head.seq, self.nodes)

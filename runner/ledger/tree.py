@@ -12,8 +12,7 @@ reads O(log n) stored nodes plus at most a few hundred row hashes (:class:`Store
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +22,6 @@ from sqlalchemy.engine import Connection
 from runner.ledger import merkle, schema
 
 NODE_LEVEL = schema.NODE_LEVEL
-_LEAF = b"\x00"
 #: what :meth:`merkle.Frontier.append` reports each completed perfect subtree to: (level, index, hash)
 NodeCallback = Callable[[int, int, bytes], None]
 
@@ -38,7 +36,7 @@ def leaf_of(row_hash: str) -> bytes:
         raw = bytes.fromhex(row_hash)
     except (TypeError, ValueError):
         raw = str(row_hash).encode()  # a mangled stored hash still makes a (different) leaf
-    return hashlib.sha256(_LEAF + raw).digest()
+    return merkle.leaf_hash(raw)
 
 
 class Nodes:
@@ -103,7 +101,7 @@ def rebuild(conn: Connection, client: str, size: int, nodes: Nodes) -> merkle.Fr
     return frontier
 
 
-def load_frontier(client: str, size: int, text: str | None) -> merkle.Frontier | None:
+def load_frontier(size: int, text: str | None) -> merkle.Frontier | None:
     """The stored compact range, None when it is missing or does not fit ``size`` (then rebuild it)."""
     if text is None:
         return None if size else merkle.Frontier()
@@ -181,7 +179,3 @@ def stored_nodes(conn: Connection, client: str, level: int = NODE_LEVEL) -> Mapp
     nodes = schema.merkle_nodes
     query = sa.select(nodes.c.idx, nodes.c.hash).where(nodes.c.client == client, nodes.c.level == level)
     return {int(idx): str(digest) for idx, digest in conn.execute(query)}
-
-
-def hexes(hashes: Sequence[bytes]) -> list[str]:
-    return [h.hex() for h in hashes]

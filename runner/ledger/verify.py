@@ -159,7 +159,7 @@ def _tree_problem(tree: _Tree, stored_head: Any, head: Head | None, size: int, r
     if missing:
         return f"the stored Merkle subtree of {_blocks(missing[0])} is missing: proofs cannot be made"
     if stored_head is not None and head is not None and stored_head.frontier is not None and head.seq == size:
-        kept = tree_mod.load_frontier("", head.seq, str(stored_head.frontier))
+        kept = tree_mod.load_frontier(head.seq, str(stored_head.frontier))
         if kept is None or kept.root() != root:
             return "the tree range stored with the chain head does not match the rows"
     return None
