@@ -40,9 +40,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ledger_ingest import CONTROLS, STATUSES, generate
 
+from maint_devtools.pgdb import temporary_database
 from runner.ledger import Ledger, RunRecord, schema
 from runner.ledger import checkpoints as cp
 from runner.ledger import proofs as proofs_mod
@@ -105,26 +105,9 @@ def time_sqlite(
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-@contextmanager
-def pg_database(admin: str) -> Iterator[str]:
+def pg_database(admin: str) -> AbstractContextManager[str]:
     """A fresh database on the server of ``admin`` (as tests/conftest.py ``pg_url``), dropped after."""
-    name = f"ledger_bench_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-        finally:
-            # plain DROP first: it stops an autovacuum worker of the database itself, where WITH (FORCE)
-            # fails for lack of the right to signal it (the worker runs as the server's superuser)
-            with engine.connect() as conn:
-                try:
-                    conn.exec_driver_sql(f'DROP DATABASE "{name}"')
-                except sa.exc.DBAPIError:
-                    conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        engine.dispose()
+    return temporary_database(admin, "ledger_bench")
 
 
 def time_pg(kind: type[Ledger], admin: str, runs: Sequence[RunRecord], results: Results, batch: int) -> float:

@@ -6,14 +6,14 @@ import copy
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 import yaml
+
+from maint_devtools.pgdb import temporary_database
 
 REPO = Path(__file__).resolve().parent.parent
 #: the maint.core collection's plugins (modules, module_utils, action plugins, plugin_utils)
@@ -130,16 +130,5 @@ def pg_url() -> Iterator[str]:
         pytest.skip(
             "!!! PostgreSQL ledger tests SKIPPED: MAINT_TEST_PG_URL not set (.ci/run starts a server) !!!"
         )
-    name = f"ledger_test_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.connect() as conn:
-            try:  # FORCE would also try to end an autovacuum worker, which this role may not
-                conn.exec_driver_sql(f'DROP DATABASE "{name}"')
-            except sa.exc.OperationalError:
-                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        engine.dispose()
+    with temporary_database(admin, "ledger_test") as url:
+        yield url
