@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -39,6 +39,11 @@ if TYPE_CHECKING:
     from runner.ledger import Ledger
 
 NEVER_CHECKED = "never checked"
+#: (host, control) pairs -> per recorded pair its latest row and, when that is inconclusive, the latest
+#: conclusive one (the shape of :meth:`runner.ledger.Ledger.current_rows`)
+StoredRows = Callable[
+    [Sequence[tuple[str, str]]], Mapping[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any] | None]]
+]
 #: display order: what needs doing first
 STATUS_ORDER = {
     Status.ERROR.value: 0,
@@ -350,8 +355,13 @@ def compute(
     scope: Scope | None = None,
     now: datetime | None = None,
     hosts: Sequence[str] | None = None,
+    stored_rows: StoredRows | None = None,
 ) -> ClientState:
-    """The current state of ``client`` (``hosts``: only those), waivers applied as of ``now``."""
+    """The current state of ``client`` (``hosts``: only those), waivers applied as of ``now``.
+
+    ``stored_rows`` answers what :meth:`Ledger.current_rows` does (a report takes the state as it was at an
+    instant from rows it already read); the ledger is asked when it is None.
+    """
     cat = cat or catalogue_mod.load()
     scope = scope or Scope.of(client)
     wanted = set(hosts) if hosts is not None else None
@@ -360,7 +370,11 @@ def compute(
     runner_pairs = {
         (host, spec.id): spec for host in scope.hosts if wanted is None or host in wanted for spec in runner
     }
-    stored = ledger.current_rows(client.name, [*expected, *runner_pairs])
+    wanted_pairs = [*expected, *runner_pairs]
+    if stored_rows is not None:
+        stored = stored_rows(wanted_pairs)
+    else:
+        stored = ledger.current_rows(client.name, wanted_pairs)
     waivers = Waivers(client.settings.waivers, client_today(client.settings, now))
     rows: list[StateRow] = []
     for pair, spec in [*expected.items(), *runner_pairs.items()]:
