@@ -28,7 +28,7 @@ from runner.events import RunContext, from_event, missing_rows, run_outcome, sta
 from runner.execute import RUN_FILE
 from runner.inventory.hostvars import client_platforms
 from runner.ledger import Ledger, RunInfo, RunRecord, RunStatus
-from runner.locks import ClientLock
+from runner.locks import ClientLock, HostLocks, lock_dir
 from runner.procs import stop_job
 from runner.results import CheckResult
 
@@ -268,6 +268,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
         every = [*stored, *(row for _key, row in missing)]
         completed = status_text in ("successful", "failed")
         finished_as, not_reached = run_outcome(plan, every, interrupted=not completed)
+        one_off = _one_off_roles(run_file, plan)
         ledger.finish_run(
             info.run_id,
             finished_as,
@@ -277,6 +278,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
                 "ansible_status": status_text or "unknown",
                 "not_reached": not_reached,
                 "ingested": True,
+                **({"one_off_roles": one_off} if one_off else {}),
             },
         )
     return IngestReport(
@@ -315,16 +317,54 @@ def _run_dir(info: RunInfo) -> Path | None:
     return candidate
 
 
-def _lock_held_for(info: RunInfo) -> bool:
-    """Whether a live process holds the client's lock for this run (or for a run it cannot name)."""
+def _host_like(name: str) -> bool:
     try:
-        holder = ClientLock(info.client).holder()
+        names.host_name(name)
+    except names.UnsafeNameError:
+        return False
+    return True
+
+
+def planned_hosts(info: RunInfo) -> list[str]:
+    """The hosts the run locks: its ``maint-run.json`` plan's (written before the run is recorded);
+    without one, every host with a lock file of the client (so a holder naming the run is found)."""
+    folder = _run_dir(info)
+    try:
+        plan = read_run_file(folder / RUN_FILE)[1] if folder is not None else {}
+    except IngestError:
+        plan = {}
+    hosts = {h for planned in plan.values() for h in planned}
+    if not hosts:
+        base = lock_dir(info.client)
+        found = base.glob("*.lock") if base.is_dir() else ()
+        hosts = {p.name.removesuffix(".lock") for p in found if _host_like(p.name.removesuffix(".lock"))}
+    return sorted(hosts)
+
+
+def _lock_held_for(info: RunInfo) -> bool:
+    """Whether a live process holds a lock of the run's hosts for this run (or for a run it cannot
+    name); or the client's lock, which a maint from before per-host locks took for a whole run."""
+    try:
+        holders = list(HostLocks(info.client, planned_hosts(info)).holders().values())
+        legacy = ClientLock(info.client).holder()
     except (names.UnsafeNameError, OSError):
         return False
-    if holder is None:
-        return False
-    named = _HOLDER_RUN.search(holder)
-    return named is None or named.group(1) == info.run_id
+    if legacy is not None:
+        holders.append(legacy)
+    for holder in holders:
+        named = _HOLDER_RUN.search(holder)
+        if named is None or named.group(1) == info.run_id:
+            return True
+    return False
+
+
+def _one_off_roles(run_file: Path, plan: dict[str, list[str]]) -> list[str]:
+    """The run's one-off roles as its ``maint-run.json`` names them (only roles of its plan)."""
+    try:
+        listed = json.loads(run_file.read_text(encoding="utf-8")).get("one_off_roles")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return []
+    return sorted({r for r in listed if isinstance(r, str) and r in plan}) if isinstance(listed, list) else []
 
 
 def is_abandoned(info: RunInfo) -> bool:

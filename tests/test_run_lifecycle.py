@@ -24,7 +24,7 @@ from runner.cli import app
 from runner.execute import RunRequest, execute
 from runner.ingest import ingest_abandoned
 from runner.ledger import Ledger, RunStatus
-from runner.locks import ClientLock
+from runner.locks import HostLocks
 from tests.conftest import BASE_HOSTS, BASE_SETTINGS, MakeClient
 
 pytestmark = pytest.mark.integration
@@ -157,7 +157,7 @@ def test_sigterm_stops_every_process_of_the_job_before_the_lock_is_released(
         assert proc.wait(timeout=120) == 1
         left = [pid for pid in _job_processes(marker)]
         assert left == [], "no process of the job outlives maint"
-        assert not ClientLock("acme").held_elsewhere()
+        assert HostLocks("acme", ["localhost"]).holders() == {}  # every host lock released
         (run,) = Ledger().runs("acme")
         assert run.status is RunStatus.INTERRUPTED
     finally:
