@@ -20,24 +20,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import ansible_runner
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner import paths
+from runner import notify, paths
 from runner.credentials import Scrubber, known_credentials, secret_env_name
 from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
-from runner.inventory import Client, ClientSettings, Mode, load_client
+from runner.inventory import Client, ClientSettings, Mode, known_roles, load_client
 from runner.inventory.hostvars import platforms as host_platforms
 from runner.inventory.patterns import job_limit
 from runner.ledger import Ledger, LedgerError, RunRecord, RunStatus, keys
 from runner.ledger.checkpoints import StoredCheckpoint
 from runner.ledger.note import Signer
-from runner.locks import ClientLock
+from runner.locks import HostLocks
 from runner.procs import JOB_MARK, stop_job
 from runner.redact import MASK
 from runner.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from runner.interventions import TicketRun
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,12 @@ class RunRequest(BaseModel):
     trigger: str = "manual"
     requested_by: str = Field(default_factory=lambda: os.environ.get("USER", ""))
     extra_vars: Mapping[str, Any] = Field(default_factory=dict)
+    # a ticket run's intervention (runner.interventions): who, when the ticket was opened (naive: client
+    # time), the controls that decide it (empty: every control of the roles run), a fresh proactive review
+    technician: str | None = None
+    opened_at: datetime | None = None
+    controls: tuple[str, ...] = ()
+    review: bool = False
 
 
 @dataclass
@@ -89,6 +98,10 @@ class RunOutcome:
     not_reached: list[str] = field(default_factory=list)  # planned hosts not (fully) reached
     #: the checkpoint of the client's tree made when the run ended (None if it could not be made)
     checkpoint: StoredCheckpoint | None = None
+    #: roles run once for a ticket though not assigned to the client (also the summary's ``one_off_roles``)
+    one_off_roles: list[str] = field(default_factory=list)
+    #: a ticket run with --review: the audit of the hosts' other roles that followed it
+    review: RunOutcome | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -119,23 +132,47 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
+def one_off_roles(request: RunRequest, settings: ClientSettings) -> list[str]:
+    """The requested roles not assigned to any group of the client: a ticket's one-off corrective check."""
+    return sorted({r for r in request.roles if r not in settings.roles})
+
+
 def plan_run(request: RunRequest, inventories: Path | None = None) -> tuple[Client, dict[str, list[str]]]:
-    """Validate the request against the client's inventory; return the role -> hosts plan."""
+    """Validate the request against the client's inventory; return the role -> hosts plan.
+
+    With a ticket, a known role not assigned to the client is a one-off corrective check: planned on
+    the ``--limit`` hosts (required then), recorded as any other; the state leaves it out while unassigned.
+    """
     client = load_client(request.client, inventories)
     settings = client.settings
-    unknown = [r for r in request.roles if r not in settings.roles]
-    if unknown:
-        assigned = ", ".join(sorted(settings.roles)) or "none"
+    unknown = one_off_roles(request, settings)
+    if unknown and request.ticket is None:
+        listed = ", ".join(sorted(settings.roles)) or "none"
         raise RunError(
             f"role(s) {', '.join(unknown)} not assigned to any group of client {request.client!r} "
-            f"(assigned: {assigned}); add them under maintenance.roles in {client.settings_file}"
+            f"(assigned: {listed}); add them under maintenance.roles in {client.settings_file}, "
+            "or run them once for a ticket (--ticket ID --limit HOSTS)"
         )
+    if unknown:
+        known = known_roles()
+        missing = [r for r in unknown if r not in known]
+        if missing:
+            raise RunError(f"--role {', '.join(missing)}: no such role (known: {', '.join(sorted(known))})")
+        if not request.limit:
+            raise RunError(
+                f"--role {', '.join(unknown)} is not assigned to client {request.client!r}: a one-off run "
+                f"for ticket {request.ticket!r} needs --limit naming the hosts to check"
+            )
     if request.mode not in settings.modes_allowed:
         raise RunError(
             f"mode {request.mode.value!r} is not allowed for client {request.client!r} "
             f"(modes_allowed: {', '.join(m.value for m in settings.modes_allowed)})"
         )
-    plan = client.plan(request.roles or None, request.limit)
+    assigned = [r for r in request.roles if r not in unknown]
+    plan = client.plan(assigned, request.limit) if assigned or not request.roles else {}
+    if unknown:  # the hosts of the --limit pattern, as Ansible selects it over the whole inventory
+        limited = sorted(set(client.ansible_hosts().select("all", what="--limit", limit=request.limit)))
+        plan = {role: plan.get(role, limited) for role in request.roles}
     if not any(plan.values()):
         what = f"--limit {request.limit!r}" if request.limit else "the role assignments"
         raise RunError(f"{what} selects no host of client {request.client!r}")
@@ -325,6 +362,62 @@ def _checkpoint(ledger: Ledger, client: str, signer: Signer | None) -> StoredChe
         return None
 
 
+def _stop_abandoned(ledger: Ledger, client: str, hosts: Sequence[str]) -> None:
+    """Stop what is left of the job of an abandoned run on these hosts (its maint process died, its
+    ansible-playbook may not have), so the new run is the only one on them; it stays for ingest."""
+    from runner.ingest import is_abandoned, planned_hosts
+
+    for info in ledger.unfinished_runs(client):
+        if set(planned_hosts(info)) & set(hosts) and is_abandoned(info):
+            left = stop_job(info.run_id)
+            if left:
+                raise RunError(
+                    f"run {info.run_id} was abandoned but its job's processes {sorted(left)} would not stop: "
+                    f"they may still be working on {', '.join(sorted(set(planned_hosts(info)) & set(hosts)))}"
+                )
+
+
+def _ticket_run(request: RunRequest, client: Client, plan: dict[str, list[str]]) -> TicketRun | None:
+    """What a ticket run records (:mod:`runner.interventions`); RunError names a bad ticket option."""
+    if request.ticket is None:
+        if request.technician or request.opened_at or request.controls or request.review:
+            raise RunError("--technician, --opened-at, --control and --review need --ticket ID")
+        return None
+    import getpass
+
+    from runner import interventions
+
+    try:
+        return interventions.prepare(
+            client,
+            plan,
+            ticket=request.ticket,
+            technician=request.technician or getpass.getuser(),
+            opened_at=request.opened_at,
+            controls=request.controls,
+            review=request.review,
+            limit=request.limit,
+            now=datetime.now(UTC),
+            review_run_id=new_run_id() if request.review else None,
+        )
+    except interventions.InterventionError as exc:
+        raise RunError(str(exc)) from None
+
+
+def _review_request(request: RunRequest, ticket: TicketRun, run_id: str) -> RunRequest:
+    """The proactive review after a ticket's corrective run: an audit of the hosts' other roles."""
+    hosts = sorted({h for hs in ticket.review_plan.values() for h in hs})
+    return RunRequest(
+        client=request.client,
+        roles=tuple(ticket.review_plan),
+        limit=",".join(hosts),
+        mode=Mode.AUDIT,
+        reason=f"proactive review for ticket {ticket.ticket} (run {run_id})",
+        trigger=request.trigger,
+        requested_by=request.requested_by,
+    )
+
+
 def execute(
     request: RunRequest,
     ledger: Ledger,
@@ -335,10 +428,29 @@ def execute(
     """Plan, start and record one job. Raises :class:`RunError` (and inventory errors) before it starts."""
     watch: RunObserver = observer or _NullObserver()
     client, plan = plan_run(request, inventories)
+    ticket = _ticket_run(request, client, plan)  # bad ticket options stop the run before it starts
     signer = keys.load_signer()  # a key file that cannot be used stops the run before it starts
-    lock = ClientLock(client.name).acquire()
+    # every host the run will touch, locked before it starts (HostsBusyError names the busy ones)
+    lock = HostLocks(client.name, {h for hosts in plan.values() for h in hosts}).acquire()
     try:
-        return _execute_locked(request, ledger, watch, client, plan, lock, signer)
+        outcome = _execute_locked(request, ledger, watch, client, plan, lock, signer, ticket=ticket)
+        # the proactive review, under the same locks (not after a run someone stopped)
+        if (
+            ticket is not None
+            and ticket.review_run_id is not None
+            and outcome.status is not RunStatus.INTERRUPTED
+        ):
+            outcome.review = _execute_locked(
+                _review_request(request, ticket, outcome.run_id),
+                ledger,
+                watch,
+                client,
+                ticket.review_plan,
+                lock,
+                signer,
+                run_id=ticket.review_run_id,
+            )
+        return outcome
     finally:
         lock.release()
 
@@ -349,18 +461,23 @@ def _execute_locked(
     observer: RunObserver,
     client: Client,
     plan: dict[str, list[str]],
-    lock: ClientLock | None = None,
+    lock: HostLocks | None = None,
     signer: Signer | None = None,
+    *,
+    ticket: TicketRun | None = None,
+    run_id: str | None = None,
 ) -> RunOutcome:
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     if lock is not None:
         lock.note(run_id)
+        _stop_abandoned(ledger, client.name, lock.hosts)
     pdd = paths.runs_dir() / run_id
     pdd.mkdir(mode=0o700)
     roles = list(plan)
     playbook = paths.playbooks_dir() / (ROLE_PLAYBOOK if len(roles) == 1 else SITE_PLAYBOOK)
     artifact_dir = pdd / "artifacts" / run_id
     hosts = sorted({h for hs in plan.values() for h in hs})
+    one_off = [role for role in roles if role not in client.settings.roles]
 
     record = RunRecord(
         run_id=run_id,
@@ -379,10 +496,18 @@ def _execute_locked(
     _write_private(
         pdd / RUN_FILE,
         json.dumps(
-            {"run": record.model_dump(mode="json"), "plan": plan, "inventory": str(client.path)}, indent=2
+            {
+                "run": record.model_dump(mode="json"),
+                "plan": plan,
+                "inventory": str(client.path),
+                "one_off_roles": one_off,
+            },
+            indent=2,
         ),
     )
     ledger.start_run(record, plan=plan)
+    if ticket is not None:  # the intervention row, right after the run's own (runner.interventions)
+        ticket.record(ledger, run_id, record.started_at)
     ctx = RunContext(
         run_id=run_id, client=client.name, ticket=request.ticket, plan=plan, platforms=host_platforms(client)
     )
@@ -442,7 +567,7 @@ def _execute_locked(
         if interrupt.cancelled():
             status = RunStatus.INTERRUPTED
     finally:
-        # nothing of the job may outlive the run: the client's lock is released once this returns
+        # nothing of the job may outlive the run: the host locks are released once this returns
         stop_job(run_id)
         recorder.close()
         scrub_artifacts(pdd, scrubber, envvars)
@@ -463,10 +588,15 @@ def _execute_locked(
             "ansible_status": ansible_status.value,
             "not_reached": not_reached,
         }
+        if one_off:  # roles run for the ticket though not assigned: recorded, not in the state
+            summary["one_off_roles"] = one_off
         if recorder.error is not None:
             summary["recording_error"] = str(recorder.error)
             status = RunStatus.ERROR
         ledger.finish_run(run_id, status, summary)
+        # notifications of what this run found: never raises, never changes the run's status; before the
+        # checkpoint, so the checkpoint covers their rows
+        notify.after_run(ledger, client, run_id)
         checkpoint = _checkpoint(ledger, client.name, signer)
 
     outcome = RunOutcome(
@@ -481,6 +611,7 @@ def _execute_locked(
         settings=client.settings,
         not_reached=not_reached,
         checkpoint=checkpoint,
+        one_off_roles=one_off,
     )
     observer.finished(outcome)
     return outcome

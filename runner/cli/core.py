@@ -136,6 +136,24 @@ def run(
     mode: Annotated[Mode, typer.Option(help="audit looks; remediate may change hosts.")] = Mode.AUDIT,
     ticket: Annotated[str | None, typer.Option(help="Ticket reference recorded with every result.")] = None,
     reason: Annotated[str | None, typer.Option(help="Why this run was started (ad hoc runs).")] = None,
+    technician: Annotated[
+        str | None, typer.Option(help="With --ticket: who does the work (default: the OS user).")
+    ] = None,
+    opened_at: Annotated[
+        str | None,
+        typer.Option(help="With --ticket: when the ticket was opened (ISO-8601; no offset: client time)."),
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--control",
+            help="With --ticket: a control the ticket is about (repeatable; default: the roles' controls).",
+        ),
+    ] = None,
+    review: Annotated[
+        bool,
+        typer.Option("--review", help="With --ticket: then audit the hosts' other roles (proactive review)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Run the client's roles now and record every check result in the ledger.
@@ -146,8 +164,27 @@ def run(
     from runner.console import summary_table
     from runner.execute import RunRequest
 
+    if ticket is None and (technician is not None or opened_at is not None or control or review):
+        fail("--technician, --opened-at, --control and --review need --ticket ID")
+    opened = None
+    if opened_at is not None:
+        from runner.interventions import InterventionError, parse_iso
+
+        try:
+            opened = parse_iso(opened_at)
+        except InterventionError as exc:
+            fail(str(exc))
     request = RunRequest(
-        client=client, roles=tuple(role or ()), limit=limit, mode=mode, ticket=ticket, reason=reason
+        client=client,
+        roles=tuple(role or ()),
+        limit=limit,
+        mode=mode,
+        ticket=ticket,
+        reason=reason,
+        technician=technician,
+        opened_at=opened,
+        controls=tuple(control or ()),
+        review=review,
     )
     outcome = _run(request, as_json)
     with user_errors():
@@ -168,6 +205,7 @@ def run(
                 "counts": outcome.counts,
                 "artifact_dir": str(outcome.artifact_dir),
                 "results": [r.model_dump(mode="json") for r in outcome.results],
+                "review_run_id": outcome.review.run_id if outcome.review is not None else None,
                 "checkpoint": (
                     witness.as_dict(made, verifier, witness.head_seq(open_ledger(), outcome.client))
                     if made is not None
@@ -181,6 +219,16 @@ def run(
             out.print(f"not reached: {', '.join(outcome.not_reached)}", soft_wrap=True)
         out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
         out.print(witness.summary_line(outcome.checkpoint, verifier), soft_wrap=True, markup=False)
+        if outcome.review is not None:  # --review: the hosts' other roles, audited after the corrective run
+            audit = outcome.review
+            failing = sum(r.failing for r in _run_rows(audit))
+            out.print(
+                f"proactive review: run {audit.run_id} ({audit.status.value}), "
+                f"{len(audit.results)} result(s), {failing} not passing "
+                f"(`maint resolution --ticket {ticket}` shows them)",
+                soft_wrap=True,
+                markup=False,
+            )
         if ticket:  # ad hoc corrective run: each control before and after (maint resolution)
             from runner.cli.schedule import print_resolution
 
@@ -522,7 +570,26 @@ def demo() -> None:
     out.print(f"ledger:    {ledger.display_url}", soft_wrap=True)
     out.print(f"artifacts: {outcome.artifact_dir}", soft_wrap=True)
     out.print(witness.summary_line(outcome.checkpoint, verifier), soft_wrap=True, markup=False)
-    out.print("next: maint status demo | maint runs demo | maint ledger verify demo")
+    out.print("next: maint status demo | maint runs demo | maint ledger verify demo | maint reports demo")
+    # what a client would receive: this month's report, filed under var/reports/demo/ (HTML and PDF)
+    from datetime import UTC, datetime
+
+    from runner.report import filed
+    from runner.report.period import containing
+
+    with user_errors():
+        client = load_client("demo")
+    try:
+        done = filed.file_report(
+            ledger, client, containing(datetime.now(UTC), client.settings.timezone), formats=("html", "pdf")
+        )
+    except filed.FilingError as exc:
+        err.print(str(exc), soft_wrap=True, markup=False, highlight=False)
+    else:
+        for fmt, path in done.files.items():
+            out.print(f"report ({fmt}): {witness.shown_path(path)}", soft_wrap=True, markup=False)
+        for fmt, why in done.skipped.items():
+            out.print(f"report ({fmt}): not made, {why}", soft_wrap=True, markup=False)
     if outcome.status in (RunStatus.ERROR, RunStatus.INTERRUPTED):
         raise typer.Exit(EXIT_NOT_PASSED)
     raise typer.Exit(state.exit_code)

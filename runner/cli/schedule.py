@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -137,6 +139,9 @@ def _print_due(report: DueReport) -> None:
             e.reason,
         )
     out.print(table)
+    for e in report.entries:  # the period's report, filed when a `report: monthly` occurrence ended
+        if e.report:
+            out.print(e.report, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command("due")
@@ -193,6 +198,8 @@ def due_command(
 
 
 class Format(StrEnum):
+    HTML = "html"
+    PDF = "pdf"
     MD = "md"
     JSON = "json"
 
@@ -209,34 +216,88 @@ def print_resolution(ledger: Ledger, *, run_id: str | None = None, ticket: str |
     out.print(record.markdown(), markup=False, highlight=False, soft_wrap=True)
 
 
-def _with_checkpoint(ledger: Ledger, record: Resolution) -> Resolution:
-    """The record carrying its client's latest ledger checkpoint (read only: none is made here)."""
-    import dataclasses
-
+def _carried(ledger: Ledger, client: str) -> dict[str, Any] | None:
+    """The client's latest ledger checkpoint as outputs carry it (read only: none is made here)."""
     from runner import witness
 
     with user_errors():
-        found = witness.carried(ledger, record.client, witness.configured_verifier())
-    return dataclasses.replace(record, checkpoint=found)
+        return witness.carried(ledger, client, witness.configured_verifier())
+
+
+def _with_checkpoint(ledger: Ledger, record: Resolution) -> Resolution:
+    """The record carrying its client's latest ledger checkpoint."""
+    import dataclasses
+
+    return dataclasses.replace(record, checkpoint=_carried(ledger, record.client))
 
 
 @app.command("resolution")
 def resolution_command(
     run_id: Annotated[str | None, typer.Argument(help="A run ID (see `maint runs`).")] = None,
     ticket: Annotated[str | None, typer.Option(help="Every run of this ticket, oldest first.")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="md for the client's report, or json.")] = Format.MD,
+    run: Annotated[
+        str | None, typer.Option("--run", help="Only this run (of the ticket, with --ticket).")
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="The client's report: html, pdf, md or json (default: the technician's record as text).",
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="The report's language: en, es or ca.")] = "en",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the report to this file.")
+    ] = None,
 ) -> None:
-    """Status of each control before and after an ad hoc corrective run (or a ticket's runs)."""
-    from runner.resolution import ResolutionError, resolution
+    """A ticket's resolution: each control before and after its corrective run(s), decided by the ticket's
+    controls, with what was changed, the proactive review, the times and the SLA (a run or a ticket)."""
+    from runner.resolution import ResolutionError, report
 
-    if (run_id is None) == (ticket is None):
+    if run_id is not None and run is not None and run_id != run:
+        fail("give the run once: RUN_ID or --run")
+    run_id = run_id or run
+    if run_id is None and ticket is None:
         fail("give a RUN_ID or --ticket ID")
+    if fmt is None:
+        if lang != "en" or output is not None:
+            fail("--lang and -o go with --format html, pdf, md or json")
+        print_resolution(open_ledger(), run_id=run_id, ticket=ticket)
+        return
+    from runner.cli.report import write_output
+    from runner.report.branding import load_msp
+    from runner.report.i18n import LANGS
+
+    if lang not in LANGS:
+        fail(f"--lang {lang!r}: expected one of {', '.join(LANGS)}")
+    if fmt is Format.PDF and output is None and sys.stdout.isatty():
+        fail("--format pdf: give -o FILE (a PDF is not printed to a terminal)")
     ledger = open_ledger()
-    if fmt is Format.JSON:
+    with user_errors():
         try:
-            record = resolution(ledger, run_id=run_id, ticket=ticket)
+            msp = load_msp().as_dict()
+            client = _client_of(ledger, run_id, ticket)
+            data = report(
+                ledger,
+                run_id=run_id,
+                ticket=ticket,
+                lang=lang,
+                checkpoint=_carried(ledger, client) if client else None,
+                msp=msp,
+            )
+            from runner.report.render import render
+
+            rendered = render(data, fmt.value, template="resolution")
         except ResolutionError as exc:
             fail(str(exc))
-        dump(_with_checkpoint(ledger, record).as_dict())
-        return
-    print_resolution(ledger, run_id=run_id, ticket=ticket)
+        except ValueError as exc:  # a bad msp.yml, an unknown language: one line naming it
+            fail(str(exc))
+    write_output(rendered, output, fmt.value)
+
+
+def _client_of(ledger: Ledger, run_id: str | None, ticket: str | None) -> str | None:
+    if run_id is not None:
+        info = ledger.run(run_id)
+        return info.client if info is not None else None
+    found = ledger.runs(ticket=ticket, limit=1)
+    return found[0].client if found else None

@@ -13,7 +13,7 @@ import sys
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from runner.modes import Mode as Mode  # re-exported: runner.inventory.Mode
+from runner.notify.settings import NotifySettings  # pydantic only (maintenance.notify)
 
 CONTROL_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -161,6 +162,22 @@ class Blackout(_Strict):
     on_holiday: OnHoliday = "skip"
 
 
+ReportCadence = Literal["monthly", "none"]
+ReportFormat = Literal["html", "pdf", "md", "json"]
+ReportLang = Literal["en", "es", "ca"]
+
+
+def _report_formats() -> list[ReportFormat]:
+    return ["html", "pdf"]
+
+
+class ReportSettings(_Strict):
+    """The reports ``maint due`` files for a schedule with ``report: monthly`` (var/reports/<client>/)."""
+
+    formats: list[ReportFormat] = Field(default_factory=_report_formats, min_length=1)
+    lang: ReportLang = "en"
+
+
 class Schedule(_Strict):
     name: str = Field(pattern=NAME)
     cron: str = Field(description="five-field cron expression, evaluated in the client's time zone")
@@ -169,6 +186,9 @@ class Schedule(_Strict):
     window: Window
     enabled: bool = True
     on_holiday: OnHoliday | None = Field(default=None, description="overrides blackout.on_holiday")
+    report: ReportCadence = Field(
+        default="none", description="monthly: `maint due` files the period's report when an occurrence ends"
+    )
 
     @field_validator("cron")
     @classmethod
@@ -205,6 +225,65 @@ class Schedule(_Strict):
         return self
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: weekday names in ``date.weekday()`` order
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _wall_time(value: Any) -> Any:
+    """A wall-clock time given as text ``"HH:MM"``: YAML reads an unquoted ``18:00`` as the number 1080."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ValueError(f'expected a quoted time "HH:MM" (00:00 to 23:59), got {value!r}')
+    return value
+
+
+class WorkingHours(_Strict):
+    """The client's working hours: when the SLA clock runs (client time zone; public holidays of
+    ``blackout.holidays`` are off too). ``end`` is after ``start`` on the same day."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _times(cls, value: Any) -> Any:
+        return _wall_time(value)
+
+    @model_validator(mode="after")
+    def _span(self) -> WorkingHours:
+        if len(set(self.days)) != len(self.days):
+            raise ValueError(f"days lists a day twice: {self.days}")
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end.strftime('%H:%M')} must be after start {self.start.strftime('%H:%M')}"
+            )
+        return self
+
+
+#: working hours the client may wait for the MSP's first response, per SLA tier
+DEFAULT_RESPONSE_HOURS: dict[SlaTier, float] = {
+    SlaTier.PREMIUM: 4.0,
+    SlaTier.STANDARD: 8.0,
+    SlaTier.BASIC: 24.0,
+}
+
+
+class Sla(_Strict):
+    """The SLA's response targets in working hours; a tier left out keeps its default."""
+
+    response_hours: dict[SlaTier, Annotated[float, Field(gt=0, le=10000)]] = Field(
+        default_factory=lambda: dict(DEFAULT_RESPONSE_HOURS)
+    )
+
+    @field_validator("response_hours")
+    @classmethod
+    def _defaults(cls, value: dict[SlaTier, float]) -> dict[SlaTier, float]:
+        return {**DEFAULT_RESPONSE_HOURS, **value}
+
+
 class ClientSettings(_Strict):
     """Everything the runner needs to know about one client besides its hosts."""
 
@@ -220,6 +299,10 @@ class ClientSettings(_Strict):
     waivers: list[Waiver] = Field(default_factory=list)
     schedules: list[Schedule] = Field(default_factory=list)
     blackout: Blackout = Field(default_factory=Blackout)
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    sla: Sla = Field(default_factory=Sla)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    notify: NotifySettings | None = Field(default=None, description="channels and events of notifications")
 
     @field_validator("timezone")
     @classmethod
