@@ -86,6 +86,24 @@ DOMAINS: tuple[Domain, ...] = (
         migrations=("0003",),
         commands=("runner.cli.schedule",),
     ),
+    Domain(
+        "tickets",
+        "corrective interventions: technician, when the ticket was opened, its controls, proactive review",
+        tables=("runner.interventions",),
+        migrations=("0005",),
+    ),
+    Domain(
+        "reports",
+        "the client's monthly report, the fleet report and resolution reports, read from the ledger only",
+        commands=("runner.cli.report",),
+    ),
+    Domain(
+        "notify",
+        "notifications (e-mail, Teams, JSON webhook) sent once per new fact, each attempt a ledger row",
+        tables=("runner.notify.store",),
+        migrations=("0006",),
+        commands=("runner.cli.notify",),
+    ),
 )
 
 
