@@ -24,9 +24,10 @@ BENCHES = [
     "linux_audit",
     "cli_startup",
     "checkpoint",
+    "report",
 ]
 #: benches with a ``--quick`` mode
-QUICK = {"checkpoint"}
+QUICK = {"checkpoint", "report"}
 
 
 def main(argv: list[str] | None = None) -> int:

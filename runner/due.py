@@ -15,9 +15,10 @@ start has come (looking back ``lookback``), the ledger's ``schedule_occurrences`
   monthly report shows it;
 - a holiday / blackout skip is recorded once as ``skipped``.
 
-A lock per client (``var/locks/due/<client>.lock``) is held while deciding and running, and the
+A lock per client (``var/locks/<client>/.due.lock``) is held while deciding and running, and the
 decision is made again under it, so two ``maint due`` processes never run the same occurrence;
-``execute()`` takes the usual client lock too, so a technician's ``maint run`` is never overlapped.
+``execute()`` takes the usual host locks too, so no run touches a host a technician's ``maint run`` is on
+(the occurrence's run is then ``busy`` and tried again by the next pass).
 Clients run in parallel threads (each job is an ansible-runner subprocess), up to ``max_parallel``.
 """
 
@@ -30,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from runner import paths
+from runner import locks
 from runner import schedule_ledger as occ
 from runner.execute import RunError, RunOutcome, RunRequest, execute, new_run_id
 from runner.inventory import Client, InventoryError, list_clients, validate_client
@@ -45,6 +46,9 @@ from runner.locks import ClientBusyError, ClientLock
 from runner.results import CheckResult, Control, Domain, Severity, Status
 from runner.schedule import Occurrence, occurrences
 from runner.schedule_ledger import OccurrenceRow, OccurrenceState
+
+if TYPE_CHECKING:
+    from runner.report.period import Period
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +97,7 @@ class DueEntry:
     run_status: str | None = None
     recorded: str | None = None  # the occurrence state appended
     outcome: str = "planned"  # planned (dry run) | done | busy | error
+    report: str | None = None  # the report filed (or why not) when the occurrence ended it
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -440,9 +445,53 @@ def _floor(client: Client, latest: Mapping[tuple[str, str], datetime], since: da
     return max(since, min(latest[(client.name, n)] for n in names))
 
 
+def file_reports(
+    ledger: Ledger, client: Client, entries: Sequence[DueEntry], starts: Mapping[str, datetime]
+) -> None:
+    """File the period's report of each schedule with ``report: monthly`` whose occurrence just ended.
+
+    One filing per period (the month containing the window start, client zone), after a checkpoint
+    covering the pass's rows, so the report includes them; the outcome is the last such entry's
+    ``report``. A failure is one line there (and in the log), never a failure of the pass.
+    """
+    monthly = {s.name for s in client.settings.schedules if s.report == "monthly"}
+    ended = [
+        e
+        for e in entries
+        if e.schedule in monthly
+        and e.recorded in ("completed", "missed")
+        and e.outcome == "done"
+        and e.occurrence_id in starts
+    ]
+    if not ended:
+        return
+    from runner.ledger import keys
+    from runner.report import filed
+    from runner.report.period import containing
+
+    try:
+        ledger.checkpoint(client.name, keys.load_signer())
+    except Exception as exc:  # the report is then built from the latest checkpoint (it says so)
+        log.warning("%s: no checkpoint made before filing its report: %s", client.name, exc)
+    by_period: dict[str, tuple[Period, DueEntry]] = {}
+    for entry in ended:
+        period = containing(starts[entry.occurrence_id], client.settings.timezone)
+        by_period[period.label] = (period, entry)
+    for period, entry in by_period.values():
+        try:
+            done = filed.file_report(ledger, client, period)
+        except Exception as exc:
+            entry.report = str(exc) if isinstance(exc, filed.FilingError) else f"report not filed: {exc}"
+            log.info("%s", entry.report)
+            continue
+        entry.report = done.summary()
+        filed.notify_ready(ledger, done)
+
+
 def due_lock(client: str) -> ClientLock:
-    """The lock ``maint due`` holds on a client while deciding and running its occurrences."""
-    return ClientLock(client, directory=paths.var_dir() / "locks" / "due")
+    """The lock ``maint due`` holds on a client while deciding and running its occurrences
+    (``var/locks/<client>/.due.lock``, beside the client's host locks)."""
+    return locks.due_lock(client)
 
 
 def _client_pass(
@@ -469,6 +518,7 @@ def _client_pass(
             d = decide(o, mine, now, ledger)
             if d is not None:
                 entries.append(_apply(ledger, client, d, mine, now, inventories))
+        file_reports(ledger, client, entries, {o.id: o.start for o in found})
         return entries
     finally:
         lock.release()
@@ -544,6 +594,11 @@ def due(
                 except Exception as exc:
                     log.error("%s: due pass failed: %s", name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
                     report.problems[name] = [f"due pass failed: {type(exc).__name__}: {exc}"]
+    if not dry_run:  # missed windows, and retries of what a channel refused before (never raises)
+        from runner import notify
+
+        for client in loaded:
+            notify.after_due(ledger, client, now)
     return report
 
 
@@ -585,4 +640,5 @@ __all__ = [
     "decide",
     "due",
     "due_lock",
+    "file_reports",
 ]
