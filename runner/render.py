@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,20 @@ def fence(text: Any) -> str:
 
 @functools.cache
 def environment() -> jinja2.Environment:
+    """The environment of ``runner/templates/`` (one, shared)."""
+    return new_environment()
+
+
+def new_environment(
+    templates: Path = TEMPLATES, *, plain: Sequence[str] = ("md", "md.j2"), extensions: Sequence[str] = ()
+) -> jinja2.Environment:
+    """A new environment as described above on ``templates`` (the client reports make one per language,
+    with more ``plain`` suffixes and the i18n extension: :mod:`runner.report.render`)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"),
-            disabled_extensions=("md", "md.j2"),
+            disabled_extensions=tuple(plain),
             default_for_string=True,
             default=True,
         ),
@@ -64,6 +74,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=list(extensions),
     )
     env.filters.update(cell=cell, code=code, fence=fence, printable=printable)
     return env

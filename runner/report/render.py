@@ -139,26 +139,12 @@ class ChartKit:
 def environment(lang: str, zone: str | None) -> jinja2.Environment:
     """The report environment of one language and time zone (cached): HTML autoescaped, Markdown and
     CSS not; undefined names fail; gettext and the number/date filters of :mod:`runner.report.i18n`."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html", "html.j2"),
-            disabled_extensions=("md", "md.j2", "txt.j2", "css"),
-            default_for_string=True,
-            default=True,
-        ),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.i18n"],
+    env = md_render.new_environment(
+        TEMPLATES, plain=("md", "md.j2", "txt.j2", "css"), extensions=("jinja2.ext.i18n",)
     )
     i18n.install(env, i18n.translator(lang), zone=zone)
     env.filters.update(
-        cell=md_cell,
-        code=md_render.code,
-        fence=md_render.fence,
-        printable=md_render.printable,
+        cell=md_cell,  # the report's own: `<` escaped too (GitHub drops what looks like a tag)
         seqs=seq_ranges,
         evidence=evidence_items,
         evidence_more=evidence_more,
