@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from runner.ledger import schema
 from runner.ledger.chain import canonical_json
 from runner.notify.settings import Event, NotifySettings
 from runner.status import Waivers, client_today
@@ -49,6 +50,21 @@ SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 SCHEDULE_CONTROL = "MAINT-SCHED-01"
 #: changed lines of a configuration change quoted in its message (the masked text), at most
 DIFF_LINES = 20
+#: the check_results columns a new failure's message is made from
+_LATEST_COLUMNS = (
+    "id",
+    "seq",
+    "run_id",
+    "host",
+    "control",
+    "title",
+    "status",
+    "severity",
+    "evidence",
+    "remediation",
+    "observed_at",
+    "role",
+)
 
 
 @dataclass(frozen=True)
@@ -123,29 +139,11 @@ def new_failures(
         ]
         ids = [int(r["latest_id"]) for r in firsts]
         latest: dict[int, Mapping[str, Any]] = {}
-        cr = sa.table(
-            "check_results",
-            *(
-                sa.column(c)
-                for c in (
-                    "id",
-                    "seq",
-                    "run_id",
-                    "host",
-                    "control",
-                    "title",
-                    "status",
-                    "severity",
-                    "evidence",
-                    "remediation",
-                    "observed_at",
-                    "role",
-                )
-            ),
-        )
+        cr = schema.check_results
+        columns = [cr.c[name] for name in _LATEST_COLUMNS]
         for start in range(0, len(ids), 1000):
             chunk = ids[start : start + 1000]
-            for stored in conn.execute(sa.select(cr).where(cr.c.id.in_(chunk))).mappings():
+            for stored in conn.execute(sa.select(*columns).where(cr.c.id.in_(chunk))).mappings():
                 latest[int(stored["id"])] = dict(stored)
     waivers = Waivers(client.settings.waivers, client_today(client.settings, now))
     hosts = set(client.tree.hosts)
