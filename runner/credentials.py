@@ -130,6 +130,9 @@ class _Collector:
             data = safeyaml.load(text)  # bounded: size, depth, aliases (an inventory is input)
         except safeyaml.YAMLInputError:
             return
+        # the alias guard holds ids, valid only while their document lives: a mapping of the next file
+        # may be allocated where a freed one of this file was, and would be skipped as "walked already"
+        self._seen = set()
         self.walk(data, secret=False)
 
     def walk(self, obj: Any, *, secret: bool) -> None:

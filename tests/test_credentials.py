@@ -53,3 +53,15 @@ def test_scrubber_masks_raw_and_json_escaped_forms_in_files_and_data(tmp_path: P
     event = {"res": {"msg": [f"login {secret}"], secret: 1}}
     assert scrub.data(event) == {"res": {"msg": ["login ********"], "********": 1}}
     assert not scrub.file(path)  # nothing left: the file is not rewritten
+
+
+def test_every_file_of_a_large_inventory_is_read_for_credentials(tmp_path: Path) -> None:
+    # the alias guard remembers object ids: a document freed after its walk must not hide the next
+    # file's mappings that happen to be allocated at the same address (this lost a vaulted value in CI)
+    inv = tmp_path / "acme"
+    (inv / "host_vars").mkdir(parents=True)
+    for i in range(120):
+        (inv / "host_vars" / f"a{i:03d}.yml").write_text("site:\n  floor: 1\n")
+        (inv / "host_vars" / f"b{i:03d}.yml").write_text(f"extra:\n  api_token: LiteralSecret{i:04d}\n")
+    found = known_credentials(inv, env={})
+    assert {f"LiteralSecret{i:04d}" for i in range(120)} <= found
