@@ -98,6 +98,12 @@ DOMAINS: tuple[Domain, ...] = (
         commands=("runner.cli.report",),
     ),
     Domain(
+        "assets",
+        "asset facts (hardware, OS, software, addresses) per host, the onboarding pack and its roadmap",
+        tables=("runner.assets.store",),
+        migrations=("0007",),
+    ),
+    Domain(
         "notify",
         "notifications (e-mail, Teams, JSON webhook) sent once per new fact, each attempt a ledger row",
         tables=("runner.notify.store",),

@@ -23,6 +23,8 @@ from runner.results import CheckResult, Control, Domain, Finding, Severity, Stat
 log = logging.getLogger(__name__)
 
 RESULTS_KEY = "maint_results"
+#: a task result's asset facts: ``{"platform": ..., "facts": {...}}`` (runner.assets.facts)
+ASSETS_KEY = "maint_assets"
 #: the reasons (``evidence.reason``) of rows standing for a host or device that was not reached, or whose
 #: role broke or never reported: rows made here, and a network device's fetch that failed
 LOST_REASONS = (
@@ -58,6 +60,18 @@ class EventOutcome:
     results: list[tuple[str, CheckResult]] = field(default_factory=list)
     lost_host: str | None = None
     lost_reason: str | None = None
+    assets: list[AssetObservation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssetObservation:
+    """A host's asset facts as one task reported them (stored by :func:`runner.assets.store.record`)."""
+
+    host: str
+    platform: str
+    facts: Mapping[str, Any]
+    role: str
+    observed_at: datetime
 
 
 def _created(event: Mapping[str, Any]) -> datetime:
@@ -153,6 +167,17 @@ def from_event(ctx: RunContext, event: Mapping[str, Any]) -> EventOutcome:
     uuid = str(event.get("uuid") or f"{data.get('task_uuid', '')}:{host}")
 
     if kind == "runner_on_ok":
+        raw_assets = res.get(ASSETS_KEY)
+        if isinstance(raw_assets, Mapping) and isinstance(raw_assets.get("facts"), Mapping):
+            outcome.assets.append(
+                AssetObservation(
+                    host=str(raw_assets.get("host") or host),
+                    platform=str(raw_assets.get("platform") or ""),
+                    facts=raw_assets["facts"],
+                    role=role,
+                    observed_at=observed,
+                )
+            )
         raw_results = res.get(RESULTS_KEY)
         if not isinstance(raw_results, list):
             return outcome

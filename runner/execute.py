@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runner import notify, paths
 from runner.credentials import Scrubber, known_credentials, secret_env_name
-from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
+from runner.events import AssetObservation, RunContext, from_event, missing_rows, run_outcome, status_counts
 from runner.inventory import Client, ClientSettings, Mode, known_roles, load_client
 from runner.inventory.hostvars import platforms as host_platforms
 from runner.inventory.patterns import job_limit
@@ -286,7 +286,9 @@ class _Recorder:
         self.results: list[CheckResult] = []
         self.error: BaseException | None = None
         self._done_hosts: set[str] = set()
-        self._queue: queue.SimpleQueue[list[tuple[str, CheckResult]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Sequence[tuple[str, CheckResult] | AssetObservation] | None] = (
+            queue.SimpleQueue()
+        )
         self._writer = threading.Thread(target=self._drain, name=f"ledger-{ctx.run_id}", daemon=True)
         self._writer.start()
 
@@ -295,6 +297,12 @@ class _Recorder:
         if host in self.lost:
             return True
         return all(self.seen.get((host, role)) for role in self.ctx.roles_for(host))
+
+    def add_assets(self, observations: Sequence[AssetObservation]) -> None:
+        """Record asset facts now (:func:`runner.assets.store.record_observations`)."""
+        from runner.assets.store import record_observations
+
+        record_observations(self.ledger, self.ctx.client, self.ctx.run_id, observations)
 
     def add(self, rows: Sequence[tuple[str, CheckResult]]) -> None:
         """Record rows now (the writer thread, or the caller once the writer is closed)."""
@@ -316,18 +324,32 @@ class _Recorder:
         while True:
             item = self._queue.get()
             stop = item is None
-            batch = list(item or [])
+            batch: list[tuple[str, CheckResult]] = []
+            assets: list[AssetObservation] = []
+            pending = [] if item is None else [item]
             while not stop and not self._queue.empty():
                 more = self._queue.get()
                 if more is None:
                     stop = True
                 else:
-                    batch.extend(more)
+                    pending.append(more)
+            for part in pending:
+                for entry in part:
+                    if isinstance(entry, AssetObservation):
+                        assets.append(entry)
+                    else:
+                        batch.append(entry)
             if batch:
                 try:
                     self.add(batch)
                 except Exception as exc:  # reported at the end; ingest can add the rows later
                     log.exception("run %s: could not record %d results", self.ctx.run_id, len(batch))
+                    self.error = self.error or exc
+            if assets:
+                try:
+                    self.add_assets(assets)
+                except Exception as exc:  # reported at the end; ingest can add them later
+                    log.exception("run %s: could not record asset facts", self.ctx.run_id)
                     self.error = self.error or exc
             if stop:
                 return
@@ -347,6 +369,8 @@ class _Recorder:
                 self.lost.setdefault(outcome.lost_host, outcome.lost_reason)
             if outcome.results:
                 self._queue.put(outcome.results)
+            if outcome.assets:
+                self._queue.put(outcome.assets)
         except Exception as exc:  # the job goes on; the error is reported at the end
             log.exception("run %s: could not read event %s", self.ctx.run_id, event.get("uuid"))
             self.error = self.error or exc

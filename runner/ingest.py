@@ -23,8 +23,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from runner import names, paths
+from runner.assets.store import record_observations
 from runner.credentials import Scrubber, known_credentials
-from runner.events import RunContext, from_event, missing_rows, run_outcome, status_counts
+from runner.events import AssetObservation, RunContext, from_event, missing_rows, run_outcome, status_counts
 from runner.execute import RUN_FILE
 from runner.inventory.hostvars import client_platforms
 from runner.ledger import Ledger, RunInfo, RunRecord, RunStatus
@@ -231,8 +232,11 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
     refused: dict[str, int] = {}
     lost: dict[str, str] = {}
     pairs = {(host, role) for role, hosts in plan.items() for host in hosts}
+    planned = {h for hs in plan.values() for h in hs}
+    assets: list[AssetObservation] = []
     for event in events:
         outcome = from_event(ctx, event)
+        assets += [obs for obs in outcome.assets if obs.host in planned]
         for key, row in outcome.results:
             why = _refusal(row, ctx, pairs, info.started_at, span_end)
             if why is None:
@@ -251,6 +255,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
         )
     # a killed run can leave both an event's "-partial.json" and its final file: same key, once
     added = ledger.record(list(dict(rows).items()))
+    record_observations(ledger, info.client, info.run_id, assets)
 
     finished_as: RunStatus | None = None
     if info.status is RunStatus.RUNNING and not _lock_held_for(info):
