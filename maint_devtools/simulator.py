@@ -9,8 +9,9 @@ Each :class:`Simulator` is a paramiko SSH server on 127.0.0.1 that answers what 
 sends for its platform (banner, prompt, paging off, enable, FortiOS console output mode) and serves the
 driver's configuration commands (``show running-config``, FortiOS ``show`` / ``show full-configuration``)
 from a configuration file read on every request, so a test can edit the file between two fetches. The
-banners, ``show version`` / ``get system status`` texts and prompts are replayed from recorded sessions
-(``sim_data/README.md``).
+banners, ``show version`` / ``get system status`` texts, the asset facts commands' outputs
+(``sim_data/<platform>/commands/``) and prompts are replayed from recorded sessions (``sim_data/README.md``).
+A profile's ``refused`` commands get the CLI's error line, as a model without that command answers.
 
 A platform whose device re-encrypts secrets on every ``show`` (FortiOS ``ENC``) gets fresh random
 ciphertext per request, which is what makes naive configuration diffs noisy.
@@ -93,6 +94,10 @@ class DeviceProfile:
     username: str = DEMO_USER
     password: str = DEMO_PASSWORD
     enable_secret: str = DEMO_ENABLE
+    #: recorded outputs of other commands (the asset facts commands): command -> file
+    outputs: dict[str, Path] = field(default_factory=dict)
+    #: commands this device refuses with its CLI's error line (a model without ``show inventory``)
+    refused: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.platform not in DRIVERS:
@@ -100,14 +105,26 @@ class DeviceProfile:
 
     @classmethod
     def default(cls, platform: str, config_path: Path | None = None) -> DeviceProfile:
-        """The recorded device of ``platform`` from ``sim_data/`` (optionally serving another config)."""
+        """The recorded device of ``platform`` from ``sim_data/`` (optionally serving another config).
+
+        ``sim_data/<platform>/commands/<command with _ for spaces>.txt`` are its other recorded outputs.
+        """
         folder = SIM_DATA / platform
         return cls(
             platform=platform,
             config_path=config_path or folder / "running-config.txt",
             version_path=folder / "version.txt",
             banner_path=folder / "banner.txt",
+            outputs=recorded_outputs(folder),
         )
+
+
+def recorded_outputs(folder: Path) -> dict[str, Path]:
+    """``{command: file}`` of the files in ``folder/commands/`` (``show_inventory.txt``: show inventory)."""
+    commands = folder / "commands"
+    if not commands.is_dir():
+        return {}
+    return {path.stem.replace("_", " "): path for path in sorted(commands.glob("*.txt"))}
 
 
 def _read(path: Path | None) -> str:
@@ -332,6 +349,12 @@ class _Session:
             return True
         if cmd in dialect.accepted or cmd == "enable":
             return True
+        if cmd in self.sim.profile.refused:
+            self.refuse(cmd)
+            return True
+        if cmd in self.sim.profile.outputs:
+            self.output(_grep(_read(self.sim.profile.outputs[cmd]), pipe))
+            return True
         if cmd in dialect.version_commands:
             self.output(_grep(_read(self.sim.profile.version_path), pipe))
             return True
@@ -341,12 +364,15 @@ class _Session:
                 return True
             self.config(pipe)
             return True
+        self.refuse(cmd)
+        return True
+
+    def refuse(self, cmd: str) -> None:
         self.send(
             "% Invalid input detected at '^' marker.\n"
-            if dialect.user_prompt
+            if self.dialect.user_prompt
             else "Invalid input: " + cmd + "\n"
         )
-        return True
 
     def console(self, cmd: str) -> bool:
         """``config system console`` / ``set output standard|more`` / ``end``: the pager on or off."""
@@ -563,6 +589,23 @@ def write_known_hosts(path: Path, sims: Sequence[Simulator]) -> Path:
     return path
 
 
+class SimulatedConfigError(Exception):
+    """The configuration file a simulated device should serve cannot be read (the message names it)."""
+
+
+def check_config_file(path: Path) -> None:
+    """Raise :class:`SimulatedConfigError` unless ``path`` is a readable, non-empty text file."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1)
+    except IsADirectoryError:
+        raise SimulatedConfigError(f"{path}: is a directory, not a configuration file") from None
+    except OSError as exc:
+        raise SimulatedConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not head:
+        raise SimulatedConfigError(f"{path}: empty file, not a configuration")
+
+
 @dataclass(frozen=True)
 class Served:
     """A simulator serving one device for one fetch, and how to reach it (see :func:`serve`)."""
@@ -584,17 +627,23 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(name: str, platform: str) -> Iterator[Served]:
+def serve(name: str, platform: str, *, config_path: Path | None = None) -> Iterator[Served]:
     """Serve the recorded ``platform`` device while the block runs: a free port on 127.0.0.1 (the OS
     picks it, so two users or two runs never collide), fresh one-time credentials and host key, and a
     private known_hosts file trusting exactly that key; everything is gone when the block ends.
+
+    ``config_path``: serve that file as the running configuration instead of the recorded one (the host
+    variable ``network_config_simulated_config``); the version and facts outputs stay the recorded
+    device's. Raises :class:`SimulatedConfigError` naming the file when it cannot be read.
 
     This is how the demo client's devices exist (``network_config_simulated: true``): the
     ``network_config`` action plugin calls it around its fetch, so ``maint run demo`` and
     ``maint demo`` both reach them and nothing has to be started beforehand.
     """
+    if config_path is not None:
+        check_config_file(config_path)
     profile = dataclasses.replace(
-        DeviceProfile.default(platform),
+        DeviceProfile.default(platform, config_path),
         password=secrets.token_urlsafe(18),
         enable_secret=secrets.token_urlsafe(18),
     )

@@ -5,6 +5,9 @@ command that shows the configuration and whether it needs enable mode.
 
 :func:`fetch_config` returns the raw text or raises a :class:`FetchError` subclass whose ``reason``
 is one of :class:`FetchFailure` (auth failed, timeout, refused, dropped, unexpected prompt/output).
+:func:`fetch_device` also sends the driver's asset facts commands after the configuration, in the same
+session, and returns their outputs beside it (:class:`Fetched`); a facts command that fails never fails
+the fetch.
 The raw text holds secrets: callers keep it out of task results, logs and artifacts (see the
 ``maint.core.network_config`` action plugin). Credentials never appear in an error message.
 
@@ -21,6 +24,7 @@ the end (stalled, or half-way through the configuration) is ``timeout``.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -52,6 +56,8 @@ class FetchFailure(StrEnum):
     DROPPED = "connection dropped"
     UNEXPECTED_PROMPT = "unexpected prompt"
     UNEXPECTED_OUTPUT = "unexpected output"
+    #: a simulated device's configuration file (``network_config_simulated_config``) cannot be read
+    CONFIG_UNREADABLE = "configuration file unreadable"
 
 
 class FetchError(Exception):
@@ -91,6 +97,10 @@ class UnexpectedPrompt(FetchError):
 
 class UnexpectedOutput(FetchError):
     reason = FetchFailure.UNEXPECTED_OUTPUT
+
+
+class ConfigUnreadable(FetchError):
+    reason = FetchFailure.CONFIG_UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -349,16 +359,42 @@ def _connect(target: FetchTarget, guard: _Guard) -> BaseConnection:
     return connection(maint_guard=guard, **_params(target))  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What one session gave: the configuration (raw, with secrets) and the asset facts commands' outputs.
+
+    ``facts`` maps each facts command that answered to its output; ``facts_missing`` says why the facts
+    are incomplete (a required command refused, timed out or the session ended), None when they are not.
+    """
+
+    config: str = field(repr=False)
+    facts: dict[str, str] = field(default_factory=dict)
+    facts_missing: str | None = None
+
+
 def fetch_config(target: FetchTarget) -> str:
     """The device's configuration as it shows it (raw, with secrets); raises :class:`FetchError`."""
+    return fetch_device(target, facts=False).config
+
+
+def fetch_device(target: FetchTarget, *, facts: bool = True) -> Fetched:
+    """The configuration and then, in the same session, the platform's asset facts commands.
+
+    Raises :class:`FetchError` when the configuration cannot be fetched. A facts command that fails
+    (refused with an error line, timed out, session gone) never does: the configuration is returned
+    with ``facts_missing`` saying which command and why; after a command that broke the session no
+    further command is sent.
+    """
     _quiet_netmiko()
-    facts = driver(target.platform)
-    command = facts.fetch_command
+    platform = driver(target.platform)
+    command = platform.fetch_command
     log.info("fetching %s from %s (%s:%s)", command, target.name, target.host, target.port)
     guard = _Guard(target.read_timeout)
+    outputs: dict[str, str] = {}
+    missing: str | None = None
     try:
         conn = _connect(target, guard)
-        if facts.enable and not conn.check_enable_mode():
+        if platform.enable and not conn.check_enable_mode():
             conn.enable()
         # netmiko gives up at read_timeout itself; the guard is the backstop for its post-processing
         guard.start("the configuration command", target.read_timeout + 1.0)
@@ -367,6 +403,9 @@ def fetch_config(target: FetchTarget) -> str:
             raise UnexpectedOutput(target, f"{command} returned {type(raw).__name__}")
         if not _alive(conn):
             raise Dropped(target, f"the session closed during '{command}'")
+        config = _check(target, raw)
+        if facts:
+            outputs, missing = _facts(target, conn, guard)
     except FetchError:
         guard.abandoned = True
         raise
@@ -378,7 +417,44 @@ def fetch_config(target: FetchTarget) -> str:
         raise error from None
     finally:
         guard.close()
-    return _check(target, raw)
+    return Fetched(config, outputs, missing)
+
+
+def refusal(platform: Platform, output: str) -> str | None:
+    """The first line of ``output`` that is the CLI refusing the command, None when there is none."""
+    for pattern in driver(platform).cli.error_lines:
+        match = re.search(pattern, output, re.MULTILINE)
+        if match:
+            line = output[match.start() :].splitlines()[0] if output[match.start() :] else ""
+            return " ".join(line.split())[:200]
+    return None
+
+
+def _facts(target: FetchTarget, conn: BaseConnection, guard: _Guard) -> tuple[dict[str, str], str | None]:
+    """Each facts command's output, and why the facts are incomplete (None: they are not)."""
+    outputs: dict[str, str] = {}
+    for command in driver(target.platform).facts_commands:
+        guard.start(f"the facts command '{command}'", target.read_timeout + 1.0)
+        try:
+            out = conn.send_command(command, read_timeout=target.read_timeout)
+            if not isinstance(out, str):
+                raise UnexpectedOutput(target, f"{command} returned {type(out).__name__}")
+            if not _alive(conn):
+                raise Dropped(target, f"the session closed during '{command}'")
+        except Exception as exc:
+            # the session may be unusable now: no further command, no logout on it
+            guard.abandoned = True
+            error = exc if isinstance(exc, FetchError) else _classify(target, exc, guard)
+            reason = f"'{command}': {error.reason.value}: {error.detail}"
+            log.warning("%s: asset facts not collected: %s", target.name, reason)
+            return outputs, reason
+        refused = refusal(target.platform, out)
+        if refused is not None:
+            reason = f"'{command}' refused by the device: {refused}"
+            log.warning("%s: asset facts not collected: %s", target.name, reason)
+            return outputs, reason
+        outputs[command] = out
+    return outputs, None
 
 
 def _dead(guard: _Guard) -> bool:

@@ -60,6 +60,7 @@ DRIVER = PlatformDriver(
     markers=MARKERS,
     normaliser=Normaliser(drop=VOLATILE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE),
+    facts_commands=("show system", "show version"),
     cli=Cli(
         prompt="{h}# ",
         version_commands=("show version",),

@@ -91,9 +91,10 @@ DRIVER = PlatformDriver(
     markers=MARKERS,
     normaliser=Normaliser(drop=VOLATILE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE, wraps_lines=True),
+    facts_commands=("show system information", "show version"),
     cli=Cli(
         prompt="{h}# \x1b[K",
-        version_commands=("show version", "show system information", "show system-information"),
+        version_commands=("show system information", "show system-information", "show version"),
         paging_off=("no page",),
         more="-- MORE --, next page: Space, next line: Enter, quit: Control-C",
         accepted=("terminal width 511",),

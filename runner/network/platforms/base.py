@@ -21,6 +21,19 @@ if TYPE_CHECKING:  # the engines' types; they import the platforms package, not 
 Structure = Literal["indented", "config_edit"]
 
 
+#: how the four CLIs refuse a command: IOS / AOS-CX ``% Invalid input detected at '^' marker.``,
+#: ``% Incomplete command.``, ``% Ambiguous command``, ``% Unknown command.``;
+#: AOS-S ``Invalid input: show x``;
+#: FortiOS ``Unknown action 0``, ``command parse error before 'x'``, ``Command fail. Return code -61``
+ERROR_LINES: tuple[str, ...] = (
+    r"^[ \t]*% ?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Error|Bad)\b",
+    r"^[ \t]*Invalid input\b",
+    r"^[ \t]*Unknown action\b",
+    r"^[ \t]*command parse error\b",
+    r"^[ \t]*Command fail\.",
+)
+
+
 @dataclass(frozen=True)
 class Cli:
     """How the device's CLI looks to an SSH session: what netmiko's driver for it expects, and what the
@@ -37,6 +50,8 @@ class Cli:
     logout_confirm: str | None = None
     #: netmiko turns the pager off with ``config system console`` / ``set output standard`` / ``end``
     console_output_mode: bool = False
+    #: regexes (multi-line mode) of the lines the CLI answers a command it refused with
+    error_lines: tuple[str, ...] = ERROR_LINES
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,9 @@ class PlatformDriver:
     cli: Cli
     #: a secret the device re-encrypts on every ``show`` (group 1: the ciphertext), None when none is
     reencrypted: str | None = None
+    #: the asset facts commands, sent after the configuration in the same session; all must answer
+    #: (``runner.assets.network`` parses their outputs)
+    facts_commands: tuple[str, ...] = ()
 
     @property
     def fetch_command(self) -> str:

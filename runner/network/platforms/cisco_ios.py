@@ -120,6 +120,7 @@ DRIVER = PlatformDriver(
         next_line=SECRET_NEXT_LINE,
         collapse=((CERT_HEX, rf"\g<1>{CERT_PLACEHOLDER}\n"),),
     ),
+    facts_commands=("show version", "show inventory"),
     cli=Cli(
         prompt="{h}#",
         user_prompt="{h}>",

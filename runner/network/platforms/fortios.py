@@ -87,6 +87,7 @@ DRIVER = PlatformDriver(
     markers=MARKERS,
     normaliser=Normaliser(drop=VOLATILE, rewrite=REWRITE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE, block_values=snmp_communities),
+    facts_commands=("get system status",),
     cli=Cli(
         prompt="{h} # ",
         version_commands=("get system status",),

@@ -4,6 +4,9 @@ Runs on the controller (no connection to the inventory host): netmiko fetches th
 snapshot goes straight into the ledger (masked normalised text; raw text only Fernet-encrypted), and
 the configuration is reviewed with the platform's rule pack. The raw text never leaves this process:
 the task result holds only ``maint_results`` (masked, redacted evidence) and the snapshot's id/hash.
+In the same SSH session, after the configuration, the platform's facts commands (``show version``...) are
+sent and parsed into ``maint_assets`` (``runner.assets.network``); a facts command that fails or output
+not understood leaves the facts out (a warning, ``network_config_assets.reason``), never the review.
 A fetch that fails gives ``not_checked`` rows for every control of the platform, with the reason.
 """
 
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
+from ansible.utils.display import Display
 from ansible_collections.maint.core.plugins.plugin_utils.controller import ControllerAction
 from ansible_collections.maint.core.plugins.plugin_utils.results import (
     result_rows,
@@ -21,9 +25,11 @@ from ansible_collections.maint.core.plugins.plugin_utils.results import (
     task_host_role,
 )
 
+from runner.assets.facts import AssetFactsError
+from runner.assets.parsers import parse as parse_facts
 from runner.ledger import Ledger, LedgerError
 from runner.network import NetworkConfigError, Platform, all_controls, driver, review
-from runner.network.fetch import FetchError, FetchTarget, fetch_config
+from runner.network.fetch import ConfigUnreadable, Fetched, FetchError, FetchTarget, fetch_device
 from runner.network.snapshots import SnapshotError, store
 from runner.results import Control, Finding, Status
 
@@ -55,23 +61,31 @@ class ActionModule(ControllerAction):
 
         if _truthy(self._var(task_vars, ("network_config_simulated",))):
             # a demo device: the platform's recorded device, served on a free loopback port for this
-            # fetch only, with one-time credentials and host key (maint_devtools/simulator.py)
-            from maint_devtools.simulator import serve
+            # fetch only, with one-time credentials and host key (maint_devtools/simulator.py); the host
+            # variable network_config_simulated_config makes it serve that file as its configuration
+            from maint_devtools.simulator import SimulatedConfigError, serve
 
-            with serve(device, platform.value) as served:
-                target = FetchTarget(
-                    name=device,
-                    platform=platform,
-                    host=served.sim.host,
-                    port=served.sim.port,
-                    username=served.username,
-                    password=served.password,
-                    secret=served.enable_secret,
-                    conn_timeout=float(args["conn_timeout"]),
-                    read_timeout=float(args["read_timeout"]),
-                    known_hosts=served.known_hosts,
+            config_path = self._simulated_config(task_vars)
+            try:
+                with serve(device, platform.value, config_path=config_path) as served:
+                    target = FetchTarget(
+                        name=device,
+                        platform=platform,
+                        host=served.sim.host,
+                        port=served.sim.port,
+                        username=served.username,
+                        password=served.password,
+                        secret=served.enable_secret,
+                        conn_timeout=float(args["conn_timeout"]),
+                        read_timeout=float(args["read_timeout"]),
+                        known_hosts=served.known_hosts,
+                    )
+                    fetched = _fetch(target)
+            except SimulatedConfigError as exc:
+                fetched = ConfigUnreadable(
+                    FetchTarget(name=device, platform=platform, host="127.0.0.1"),
+                    f"network_config_simulated_config: {exc}",
                 )
-                fetched = _fetch(target)
         else:
             target = FetchTarget(
                 name=device,
@@ -87,12 +101,16 @@ class ActionModule(ControllerAction):
             )
             fetched = _fetch(target)
         snapshot: dict[str, Any] = {}
+        assets: dict[str, Any] | None = None
+        facts_status: dict[str, Any] = {"recorded": False}
         if isinstance(fetched, FetchError):
             findings = _not_checked(
                 controls, f"fetch failed: {fetched.reason.value}", {"detail": fetched.detail}
             )
+            facts_status["reason"] = "the configuration fetch failed"
         else:
-            raw = fetched
+            raw = fetched.config
+            assets, facts_status = _assets(device, platform, fetched)
             del fetched
             snapshot = self._store(args, client, device, platform, raw, run_id)
             try:
@@ -117,9 +135,22 @@ class ActionModule(ControllerAction):
             maint_results=rows,
             maint_summary=counts,
             network_config_snapshot=snapshot,
+            network_config_assets=facts_status,
             msg=f"{device} ({platform.value}): {summary_line(counts)}",
         )
+        if assets is not None:
+            result["maint_assets"] = assets
         return result
+
+    def _simulated_config(self, task_vars: dict[str, Any]) -> Path | None:
+        """The host's ``network_config_simulated_config`` (relative: to the inventory's folder), or None."""
+        value = self._var(task_vars, ("network_config_simulated_config",))
+        if value is None:
+            return None
+        path = Path(str(value)).expanduser()
+        if not path.is_absolute() and task_vars.get("inventory_dir"):
+            path = Path(str(task_vars["inventory_dir"])) / path
+        return path
 
     def _var(self, task_vars: dict[str, Any], names: tuple[str, ...]) -> Any:
         for name in names:
@@ -152,11 +183,29 @@ class ActionModule(ControllerAction):
         }
 
 
-def _fetch(target: FetchTarget) -> str | FetchError:
+def _fetch(target: FetchTarget) -> Fetched | FetchError:
     try:
-        return fetch_config(target)
+        return fetch_device(target)
     except FetchError as exc:
         return exc
+
+
+def _assets(
+    device: str, platform: Platform, fetched: Fetched
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """``maint_assets`` from the facts commands' outputs (None when missing or not understood), and the
+    ``network_config_assets`` status (``recorded``, ``reason``): facts are whole or absent, never guessed."""
+    if fetched.facts_missing is not None:
+        reason = f"facts command failed: {fetched.facts_missing}"
+    else:
+        try:
+            facts = parse_facts(platform.value, fetched.facts)
+        except AssetFactsError as exc:
+            reason = f"facts output not understood: {exc}"
+        else:
+            return {"platform": platform.value, "host": device, "facts": facts}, {"recorded": True}
+    Display().warning(f"network_config: {device}: no asset facts recorded ({reason})")
+    return None, {"recorded": False, "reason": reason}
 
 
 def _truthy(value: Any) -> bool:

@@ -13,16 +13,26 @@ description:
     and the raw text Fernet-encrypted with the key from C(MAINT_SNAPSHOT_KEY) or C(MAINT_SNAPSHOT_KEY_FILE)
     (without a key, masked text only). An unchanged configuration (same hash of the masked text) stores
     nothing.
+  - In the same SSH session, after the configuration, the platform's asset facts commands are sent (IOS
+    C(show version), C(show inventory); AOS-CX C(show system), C(show version); AOS-S
+    C(show system information), C(show version); FortiOS C(get system status)) and parsed into
+    RV(maint_assets) (hostname, OS and firmware, model, serial, uptime, modules). A facts command the device
+    refuses, that times out, or output that is not understood never affects the review; the facts are then
+    left out (a warning and RV(network_config_assets.reason)), never half-guessed.
   - Credentials are read from the host's variables (C(network_config_username) or C(ansible_user),
     C(network_config_password) or C(ansible_password), C(network_config_enable_secret) or
     C(ansible_become_password)), never from arguments, so they never appear in task arguments or results.
   - SSH host keys are always checked against O(known_hosts) (or the controller user's C(~/.ssh/known_hosts)).
-  - A host with C(network_config_simulated=true) (the demo client's devices) is not reached over the network:
-    the platform's recorded device is served by C(runner/network/simulator.py) on a free 127.0.0.1 port for
+  - A host with C(network_config_simulated=true) (the demo client's devices) is not reached over the network;
+    the platform's recorded device is served by C(maint_devtools/simulator.py) on a free 127.0.0.1 port for
     this fetch only, with one-time credentials and host key; the host's address and credentials are unused.
+    With C(network_config_simulated_config=PATH) (relative to the inventory's folder) the simulated device
+    serves that file as its running configuration instead of the recorded one; a file that cannot be read is
+    a failed fetch (reason C(configuration file unreadable), the path in the detail).
   - When the fetch fails (authentication failed, timeout, connection refused or dropped, unexpected prompt or
-    output) the task still succeeds and returns one C(not_checked) result per control of the platform, with
-    the reason in the evidence. Controls of the other platforms are returned C(not_checked) as outside scope.
+    output, simulated configuration file unreadable) the task still succeeds and returns one C(not_checked)
+    result per control of the platform, with the reason in the evidence. Controls of the other platforms are
+    returned C(not_checked) as outside scope.
 version_added: "0.1.0"
 author:
   - maint project
@@ -115,6 +125,27 @@ network_config_snapshot:
       description: Whether the raw text is stored (encrypted).
       type: bool
   sample: {"id": 3, "hash": "9f2c...", "stored": true, "encrypted": true}
+maint_assets:
+  description:
+    - The device's asset facts (shape of C(runner.assets.facts)), recorded in the ledger by the run; only
+      when every facts command answered and its output was understood.
+  returned: when the facts were collected
+  type: dict
+  sample: {"platform": "cisco_ios", "host": "sw01", "facts": {"hostname": "sw01",
+           "os": {"name": "IOS-XE", "firmware": "16.8.1b"}, "hardware": {"model": "ASR-920-24TZ-M",
+           "serial": "CAT12345699"}}}
+network_config_assets:
+  description: Whether asset facts were recorded and, when not, why.
+  returned: always
+  type: dict
+  contains:
+    recorded:
+      description: Whether RV(maint_assets) is in the result.
+      type: bool
+    reason:
+      description: Why not (the facts command and the device's answer, or what was not understood).
+      type: str
+  sample: {"recorded": false, "reason": "facts command failed: 'show inventory' refused by the device: ..."}
 msg:
   description: The summary as one line.
   returned: always
