@@ -71,6 +71,7 @@ KINDS = {
     "linux_patching": "linux_patching",
     "linux_antivirus": "clamav",
     "linux_backup": "linux_backup",
+    "linux_assets": "linux_assets",
     "windows_patching": "windows_updates",
     "windows_health": "windows_health",
     "windows_antivirus": "windows_antivirus",
@@ -248,6 +249,13 @@ def _windows_patching(month: int, story: Story, when: datetime) -> Any:
     updates = dict(list(search["updates"].items())[:pending])
     search["updates"] = updates
     search["found_update_count"] = len(updates)
+    return raw
+
+
+def _linux_assets(host: str, when: datetime) -> Any:
+    """The Molecule container's recorded asset output, as this host's (ASSET-LNX-01 passes)."""
+    raw = at(_load("linux_assets/real_debian12_container.json"), when)
+    raw["nodename"] = host
     return raw
 
 
@@ -524,6 +532,8 @@ class _Writer:
             return _linux_antivirus(month, story, when)
         if role == "linux_backup":
             return _linux_backup(month, story, when)
+        if role == "linux_assets":
+            return _linux_assets(host, when)
         if role == "windows_patching":
             return _windows_patching(month if host == self.windows[0] else -1, story, when)
         if role == "windows_health":

@@ -134,7 +134,8 @@ def test_redact_masks_vault_objects_without_decrypting() -> None:
 def test_collectors_import_their_shared_code_and_keep_no_copy() -> None:
     """Each collector imports module_utils by FQCN (AnsiballZ ships it) instead of its own copy."""
     copies = ("def unavailable(", "def probe(", "def utc_now(", "def first_line(", "def read_os_release(")
-    for name in ("linux_health_facts", "linux_patching_facts", "linux_antivirus_facts", "linux_backup_facts"):
+    collectors = ("linux_health_facts", "linux_patching_facts", "linux_antivirus_facts", "linux_backup_facts")
+    for name in (*collectors, "linux_asset_facts"):
         text = (PLUGINS / "modules" / f"{name}.py").read_text()
         assert "from ansible_collections.maint.core.plugins.module_utils." in text, name
         assert [c for c in (*copies, "C_ENV =") if c in text] == [], name

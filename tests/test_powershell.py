@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from runner.assets import windows as windows_assets
 from runner.evaluators import windows_antivirus, windows_backup, windows_health, windows_patching
 from tests.conftest import REPO
 from tests.evaluator_cases import judge, load_json
@@ -125,6 +126,34 @@ COLLECTORS: dict[str, tuple[str, Contract]] = {
             ),
         ),
     ),
+    # not an evaluator: the asset facts parser (runner/assets/windows.py), read the same way
+    "windows_assets": (
+        "roles/windows_assets/files/collect_assets.ps1",
+        Contract(
+            module=windows_assets,
+            root=windows_assets._Raw,
+            items_models={
+                "processors.items": windows_assets._Processor,
+                "disks.items": windows_assets._DiskDrive,
+                "volumes.items": windows_assets._LogicalDisk,
+                "adapters.items": windows_assets._Adapter,
+                "programs.items": windows_assets._Program,
+                "antivirus.security_center.products": windows_assets._AvProduct,
+                "backup.services": windows_assets._Service,
+                "listening.items": windows_assets._Listener,
+            },
+            scalars=frozenset(
+                {
+                    "collected_at",
+                    "os.InstallDate",
+                    "os.LastBootUpTime",
+                    "adapters.items.IPAddress",
+                    "backup.services.Status",
+                    "hotfixes.last_installed",
+                }
+            ),
+        ),
+    ),
 }
 
 #: keys a collector emits that its evaluator does not read, and why they are kept
@@ -152,6 +181,7 @@ UNREAD: dict[str, dict[str, str]] = {
         "ps_version": "read by people: which shell collected the output",
         "wsb.summary.CurrentOperationStatus": "kept for whoever investigates a running backup; not judged",
     },
+    "windows_assets": {},
 }
 
 #: keys whose value is a date: the collector must write it with ConvertTo-IsoUtc (ISO 8601, UTC)
@@ -168,6 +198,7 @@ DATE_KEYS: dict[str, set[str]] = {
         "LastSuccessfulBackupTime",
         "LastBackupTime",
     },
+    "windows_assets": {"collected_at", "InstallDate", "LastBootUpTime"},
 }
 #: keys whose value is a .NET or COM enum: the collector must write its name ([string] or ConvertTo-EnumName)
 ENUM_KEYS: dict[str, set[str]] = {
@@ -175,6 +206,7 @@ ENUM_KEYS: dict[str, set[str]] = {
     "windows_patching": {"Operation", "ResultCode"},
     "windows_antivirus": {"Status", "StartType"},
     "windows_backup": {"Result", "State", "JobType", "service"},
+    "windows_assets": {"Status"},
 }
 
 

@@ -150,10 +150,11 @@ def test_no_phantom_rows_after_unreached_devices_an_interrupted_run_and_a_remove
     code, rows = status_rows()
     assert phantoms(rows, settings_roles(demo)) == []
 
-    # 4. one role removed from the client: its controls leave the state, nothing is deleted
+    # 4. localhost's roles removed from the client: their controls leave the state, nothing is deleted
     settings_file = demo / "group_vars" / "all" / "maintenance.yml"
     data = yaml.safe_load(settings_file.read_text())
-    del data["maintenance"]["roles"]["linux_health"]
+    for role in ("linux_health", "linux_assets"):
+        del data["maintenance"]["roles"][role]
     data["maintenance"]["schedules"][0]["roles"] = ["network_config"]
     settings_file.write_text(yaml.safe_dump(data, sort_keys=False))
     code, rows = status_rows()

@@ -4,8 +4,9 @@ Facts are a JSON object. Every key is optional except ``hostname``; a collector 
 not learn (never an empty string standing for "unknown"). The keys, by group:
 
 - identity: ``hostname``, ``fqdn``, ``domain`` (AD domain or DNS domain), ``workgroup``;
-- ``os``: ``name``, ``version``, ``edition``, ``build``, ``kernel``, ``install_date`` (ISO-8601),
-  ``firmware`` (a network device's software version string), ``image`` (the image/file it booted);
+- ``os``: ``name``, ``version``, ``edition``, ``build``, ``kernel``, ``arch`` (``uname -m``: ``x86_64``...),
+  ``release`` (a Windows feature update: ``23H2``), ``install_date`` (ISO-8601), ``firmware`` (a network
+  device's software version string), ``image`` (the image/file it booted);
 - ``hardware``: ``vendor``, ``model``, ``serial``, ``virtualisation`` (``none`` on bare metal, else the
   hypervisor: ``kvm``, ``vmware``, ``hyperv``, ``container:podman``…), ``cpu_model``, ``cpu_count`` (int,
   logical), ``ram_bytes`` (int), ``bios_version``;
