@@ -377,3 +377,15 @@ def test_a_client_is_one_folder_under_inventories(make_client: MakeClient, name:
     root = make_client()
     with pytest.raises(UnknownClientError, match="clients: acme"):
         validate_client(name, root.parent, ROLES)
+
+
+def test_validate_names_a_bad_asset_criticality_with_its_file(make_client: MakeClient) -> None:
+    root = make_client("alpha")
+    host = sorted(load_client("alpha").tree.hosts)[0]
+    (root / "host_vars").mkdir(exist_ok=True)
+    (root / "host_vars" / f"{host}.yml").write_text("asset_criticality: urgent\n")
+    result = CliRunner().invoke(app, ["inventory", "validate"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    problem = [line for line in result.stdout.splitlines() if "asset_criticality" in line]
+    assert len(problem) == 1 and f"host_vars/{host}.yml" in problem[0] and "'urgent'" in problem[0]

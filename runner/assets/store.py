@@ -150,11 +150,22 @@ def history(
 
 
 def latest(ledger: Ledger, client: str, *, until: datetime | None = None) -> dict[str, AssetRecord]:
-    """host -> its latest row (as of ``until`` when given)."""
-    found: dict[str, AssetRecord] = {}
-    for row in history(ledger, client, until=until):
-        found[row.host] = row
-    return found
+    """host -> its latest row (as of ``until`` when given); only those rows' facts are read and parsed."""
+    t = asset_facts
+    last: dict[str, int] = {}
+    with ledger.engine.connect() as conn:
+        light = conn.execute(
+            sa.select(t.c.id, t.c.host, t.c.collected_at).where(t.c.client == client).order_by(t.c.seq)
+        )
+        for row_id, host, collected in light:
+            if until is None or _utc(collected) <= until:
+                last[host] = int(row_id)
+        rows = (
+            [_from_row(r) for r in conn.execute(sa.select(t).where(t.c.id.in_(list(last.values()))))]
+            if last
+            else []
+        )
+    return {row.host: row for row in sorted(rows, key=lambda r: r.host)}
 
 
 def record_observations(

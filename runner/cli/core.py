@@ -65,6 +65,10 @@ def inventory_validate(
     for name in names:
         try:
             found, problems = validate_client(name)
+            if found is not None:  # the asset register's host variables (read by maint assets / onboarding)
+                from runner.inventory.hostvars import asset_var_problems
+
+                problems = [*problems, *asset_var_problems(found)[1]]
         except UnknownClientError as exc:
             fail(str(exc))
         except Exception as exc:  # a defect reading one client's folder must not stop the others
@@ -104,9 +108,8 @@ def _run(request: RunRequest, as_json: bool) -> RunOutcome:
     from runner.console import RunProgress
     from runner.execute import execute
 
-    ledger = open_ledger()
     progress = RunProgress(err if as_json else out)
-    with user_errors():
+    with open_ledger() as ledger, user_errors():  # closed: a later command in this process opens its own
         return execute(request, ledger, None if as_json else progress)
 
 

@@ -1,6 +1,7 @@
 """A host's variables as Ansible resolves them from the inventory folder, without Ansible.
 
-Only what the current state needs: a few plain variables (``network_config_platform``) read from the
+Only what the current state and the asset register need: a few plain variables (``network_config_platform``;
+``asset_owner``, ``asset_site``, ``asset_criticality``, checked by :func:`asset_vars`) read from the
 inventory's own files, in Ansible's order of precedence (lowest first):
 
 1. ``vars:`` of the groups in ``hosts.yml``,
@@ -17,11 +18,21 @@ value is kept as its text (nothing is templated here), and a file that cannot be
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.inventory.loader import HOSTS_FILES, VARS_SUFFIXES, Client, HostTree, load_yaml
+from runner.inventory.loader import (
+    HOSTS_FILES,
+    VARS_SUFFIXES,
+    Client,
+    HostTree,
+    InventoryError,
+    Problem,
+    load_yaml,
+)
 from runner.inventory.patterns import expand_host_range
+from runner.inventory.templating import has_template
 
 
 def _depths(tree: HostTree) -> dict[str, int]:
@@ -93,32 +104,43 @@ def _hosts_file_vars(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, d
     return groups, hosts
 
 
-def resolve(client: Client, names: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """host -> {name: value} for each of ``names`` a host has (hosts of ``client.tree``)."""
+def sourced(client: Client, names: Iterable[str]) -> dict[str, dict[str, tuple[Any, Path, str]]]:
+    """host -> {name: (value, file it came from, where in it: ``group G`` / ``host H``)} for each of
+    ``names`` a host has (hosts of ``client.tree``), the winning value by the precedence above."""
     wanted = set(names)
     tree = client.tree
     depth = _depths(tree)
     hosts_file = next((client.path / f for f in HOSTS_FILES if (client.path / f).is_file()), None)
     inline_groups, inline_hosts = _hosts_file_vars(hosts_file) if hosts_file else ({}, {})
-    group_files: dict[str, dict[str, Any]] = {}
+    inline = hosts_file if hosts_file is not None else client.hosts_file
+    group_files: dict[str, dict[str, tuple[Any, Path, str]]] = {}
     for group in {*tree.groups, "all"}:
-        merged: dict[str, Any] = {}
+        merged: dict[str, tuple[Any, Path, str]] = {}
         for path in _files(client.path / "group_vars", group):
-            merged.update({k: v for k, v in _file_vars(path).items() if k in wanted})
+            found = _file_vars(path)
+            merged.update({k: (v, path, f"group {group}") for k, v in found.items() if k in wanted})
         group_files[group] = merged
-    resolved: dict[str, dict[str, Any]] = {}
+    resolved: dict[str, dict[str, tuple[Any, Path, str]]] = {}
     for host, groups in tree.hosts.items():
         ordered = sorted(groups | {"all"}, key=lambda g: (depth.get(g, 1), g))
-        values: dict[str, Any] = {}
+        values: dict[str, tuple[Any, Path, str]] = {}
         for group in ordered:
-            values.update({k: v for k, v in inline_groups.get(group, {}).items() if k in wanted})
+            own = inline_groups.get(group, {})
+            values.update({k: (v, inline, f"group {group}") for k, v in own.items() if k in wanted})
         for group in ordered:
             values.update(group_files.get(group, {}))
-        values.update({k: v for k, v in inline_hosts.get(host, {}).items() if k in wanted})
+        mine = inline_hosts.get(host, {})
+        values.update({k: (v, inline, f"host {host}") for k, v in mine.items() if k in wanted})
         for path in _files(client.path / "host_vars", host):
-            values.update({k: v for k, v in _file_vars(path).items() if k in wanted})
+            found = _file_vars(path)
+            values.update({k: (v, path, f"host {host}") for k, v in found.items() if k in wanted})
         resolved[host] = values
     return resolved
+
+
+def resolve(client: Client, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """host -> {name: value} for each of ``names`` a host has (hosts of ``client.tree``)."""
+    return {host: {k: v[0] for k, v in found.items()} for host, found in sourced(client, names).items()}
 
 
 #: the host variable naming a network device's platform (roles/network_config)
@@ -144,3 +166,101 @@ def client_platforms(name: str) -> dict[str, str | None]:
         return platforms(load_client(name))
     except (InventoryError, UnknownClientError, OSError):
         return {}
+
+
+# --------------------------------------------------------------------------- asset register variables
+
+#: optional host variables the asset register shows (``asset_criticality`` also weighs risks)
+OWNER_VAR, SITE_VAR, CRITICALITY_VAR = "asset_owner", "asset_site", "asset_criticality"
+ASSET_VARS = (OWNER_VAR, SITE_VAR, CRITICALITY_VAR)
+#: an asset's criticality, most critical first; ``normal`` when the host does not say
+CRITICALITIES = ("critical", "high", "normal", "low")
+DEFAULT_CRITICALITY = "normal"
+#: the longest ``asset_owner`` / ``asset_site`` text kept (a name, a team, an e-mail, a site)
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class AssetVars:
+    """A host's ``asset_owner``, ``asset_site`` (None when unset) and ``asset_criticality``."""
+
+    owner: str | None = None
+    site: str | None = None
+    criticality: str = DEFAULT_CRITICALITY
+
+
+class AssetVarError(InventoryError):
+    """``asset_*`` host variables that cannot be used; ``problems`` names each file, key and host."""
+
+    def __str__(self) -> str:  # one line: every problem, each naming its file, key and host
+        return f"inventory of client {self.client!r}: " + "; ".join(str(p) for p in self.problems)
+
+
+def _rel(client: Client, path: Path) -> str:
+    try:
+        return str(path.relative_to(client.path.parent.parent))
+    except ValueError:
+        return str(path)
+
+
+def _asset_value(name: str, value: Any) -> tuple[str | None, str | None]:
+    """(the clean value, None) or (None, why it is refused)."""
+    from runner.safeyaml import VaultValue
+
+    if value is None:
+        return (DEFAULT_CRITICALITY if name == CRITICALITY_VAR else None), None
+    if isinstance(value, VaultValue):
+        return None, "a vault-encrypted value cannot be read here: give it in clear"
+    if not isinstance(value, str):
+        return None, f"expected a text, got {type(value).__name__} {value!r}"
+    if has_template(value):
+        return None, f"{value!r}: templates are not resolved for asset variables, give the value itself"
+    text = value.strip()
+    if name == CRITICALITY_VAR:
+        if text not in CRITICALITIES:
+            return None, f"{value!r} is not one of {', '.join(CRITICALITIES)}"
+        return text, None
+    if len(text) > MAX_TEXT:
+        return None, f"{len(text)} characters, more than the {MAX_TEXT} kept"
+    if any(ord(c) < 32 for c in text):
+        return None, "control characters (a newline, a tab...) are not allowed"
+    return text or None, None
+
+
+def asset_var_problems(client: Client) -> tuple[dict[str, AssetVars], list[Problem]]:
+    """host -> its :class:`AssetVars`, and a problem per bad value (file, key, the hosts it applies to).
+
+    A bad value set for a group is one problem naming the group and the first hosts it reaches; its hosts
+    get the defaults in the mapping.
+    """
+    found = sourced(client, ASSET_VARS)
+    out: dict[str, AssetVars] = {}
+    bad: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+    for host in sorted(found):
+        clean: dict[str, str | None] = {}
+        for name in ASSET_VARS:
+            value, path, where = found[host].get(name, (None, client.hosts_file, ""))
+            ok, why = _asset_value(name, value)
+            if why is not None:
+                bad.setdefault((_rel(client, path), name, where), (why, []))[1].append(host)
+                ok, _ = _asset_value(name, None)
+            clean[name] = ok
+        out[host] = AssetVars(
+            owner=clean[OWNER_VAR],
+            site=clean[SITE_VAR],
+            criticality=clean[CRITICALITY_VAR] or DEFAULT_CRITICALITY,
+        )
+    problems = []
+    for (file, name, where), (why, hosts) in sorted(bad.items()):
+        shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
+        origin = f" (set for {where})" if where.startswith("group ") else ""
+        problems.append(Problem(file, name, f"host {shown}{origin}: {why}"))
+    return out, problems
+
+
+def asset_vars(client: Client) -> dict[str, AssetVars]:
+    """host -> its :class:`AssetVars`; :class:`AssetVarError` (one line) when any value is bad."""
+    out, problems = asset_var_problems(client)
+    if problems:
+        raise AssetVarError(client.name, problems)
+    return out
