@@ -621,6 +621,11 @@ def _execute_locked(
         # notifications of what this run found: never raises, never changes the run's status; before the
         # checkpoint, so the checkpoint covers their rows
         notify.after_run(ledger, client, run_id)
+        # the onboarding roadmap closes the items this run shows passing (reopens those failing again):
+        # never raises, nothing at all for a client without a roadmap; before the checkpoint too
+        from runner.onboarding import roadmap
+
+        roadmap.after_run(ledger, client, run_id)
         checkpoint = _checkpoint(ledger, client.name, signer)
 
     outcome = RunOutcome(

@@ -286,6 +286,10 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
                 **({"one_off_roles": one_off} if one_off else {}),
             },
         )
+    # the onboarding roadmap sees the recovered results (never raises; nothing without a roadmap)
+    from runner.onboarding import roadmap
+
+    roadmap.after_ingest(ledger, info.client, info.run_id)
     return IngestReport(
         run_id=info.run_id,
         client=info.client,

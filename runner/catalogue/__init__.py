@@ -74,6 +74,7 @@ class _ControlEntry(_Frozen):
     retired: str | None = None
     judges: str | None = Field(default=None, min_length=1)
     not_checked_when: str | None = Field(default=None, min_length=1)
+    project: bool = False
 
 
 class _RoleFile(_Frozen):
@@ -252,6 +253,7 @@ def load_from(data_dir: Path = DATA_DIR, rules_dir: Path = RULES_DIR) -> Catalog
                     retired=c.retired,
                     judges=_words(c.judges),
                     not_checked_when=_words(c.not_checked_when),
+                    project=c.project,
                 )
             )
             ids.append(c.id)

@@ -155,6 +155,9 @@ class ControlSpec(_Frozen):
     judges: str | None = Field(default=None, min_length=1)
     #: when it is reported not_checked instead (None: never, apart from skip_controls and lost hosts)
     not_checked_when: str | None = Field(default=None, min_length=1)
+    #: its fix needs a purchase or a redesign (e.g. no antivirus engine at all): the onboarding roadmap
+    #: treats it as a separate project unless it is urgent (runner.onboarding.risks)
+    project: bool = False
 
     def applies_to(self, platform: str | None) -> bool:
         return self.platforms is None or platform in self.platforms

@@ -178,6 +178,29 @@ class ReportSettings(_Strict):
     lang: ReportLang = "en"
 
 
+class OnboardingOwners(_Strict):
+    """Who a new roadmap item is proposed to, by treatment class (runner.onboarding.roadmap)."""
+
+    fix_now: str = Field(default="MSP", min_length=1)
+    preventive_cycle: str = Field(default="MSP", min_length=1)
+    separate_project: str = Field(default="client", min_length=1)
+
+
+class OnboardingDueDays(_Strict):
+    """Days from the plan date (client time) to a new roadmap item's target date, by treatment class."""
+
+    fix_now: int = Field(default=7, ge=0, le=3650)
+    preventive_cycle: int = Field(default=30, ge=0, le=3650)
+    separate_project: int = Field(default=90, ge=0, le=3650)
+
+
+class OnboardingSettings(_Strict):
+    """``maintenance.onboarding``: the defaults of the onboarding roadmap's items."""
+
+    owners: OnboardingOwners = Field(default_factory=OnboardingOwners)
+    due_days: OnboardingDueDays = Field(default_factory=OnboardingDueDays)
+
+
 class Schedule(_Strict):
     name: str = Field(pattern=NAME)
     cron: str = Field(description="five-field cron expression, evaluated in the client's time zone")
@@ -303,6 +326,9 @@ class ClientSettings(_Strict):
     sla: Sla = Field(default_factory=Sla)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     notify: NotifySettings | None = Field(default=None, description="channels and events of notifications")
+    onboarding: OnboardingSettings = Field(
+        default_factory=OnboardingSettings, description="owners and target dates of new roadmap items"
+    )
 
     @field_validator("timezone")
     @classmethod
