@@ -100,8 +100,11 @@ DOMAINS: tuple[Domain, ...] = (
     Domain(
         "assets",
         "asset facts (hardware, OS, software, addresses) per host, the onboarding pack and its roadmap",
-        tables=("runner.assets.store",),
-        migrations=("0007",),
+        evaluators=("runner.evaluators.assets",),
+        kinds=("linux_assets", "windows_assets"),
+        tables=("runner.assets.store", "runner.onboarding.roadmap"),
+        migrations=("0007", "0008"),
+        commands=("runner.cli.assets", "runner.cli.roadmap", "runner.cli.onboarding"),
     ),
     Domain(
         "notify",

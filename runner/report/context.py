@@ -91,6 +91,8 @@ _TIMES = {
     "schedule_occurrences": "window_start",
     "config_snapshots": "taken_at",
     "interventions": "recorded_at",
+    "asset_facts": "collected_at",
+    "roadmap_events": "at",
 }
 
 
