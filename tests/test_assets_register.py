@@ -16,8 +16,8 @@ import yaml
 from typer.testing import CliRunner
 
 from runner import catalogue
-from runner.assets.register import CHANGE_KINDS, AssetChange, changes, diff, latest_records, register
-from runner.assets.store import latest, record
+from runner.assets.register import CHANGE_KINDS, AssetChange, changes, diff, register
+from runner.assets.store import history, latest, record
 from runner.cli import app
 from runner.cli.assets import CSV_COLUMNS, safe_cell
 from runner.inventory import load_client
@@ -246,9 +246,11 @@ def test_register_until_reads_the_facts_as_they_were(acme: Path) -> None:
         client = load_client("acme")
         now = {e.host: e for e in register(ledger, client)}
         then = {e.host: e for e in register(ledger, client, until=T0 + timedelta(days=1))}
-        # the register reads only the latest rows' facts: the same rows store.latest returns
+        # store.latest reads only the latest rows' facts: the same rows as the last of each host's history
         for until in (None, T0, T0 + timedelta(days=1), T0 + timedelta(days=10), T0 - timedelta(days=1)):
-            assert latest_records(ledger, "acme", until=until) == latest(ledger, "acme", until=until)
+            assert latest(ledger, "acme", until=until) == {
+                r.host: r for r in history(ledger, "acme", until=until)
+            }
     assert now["web1"].facts["os"]["version"] == "13" and now["web1"].run_id == "r2"
     assert then["web1"].facts["os"]["version"] == "12" and then["web1"].run_id == "r1"
 

@@ -169,51 +169,6 @@ def _platform(record: store.AssetRecord | None, network: str | None, roles: Iter
     return None
 
 
-def fact_rows(
-    ledger: Ledger, client: str, until: datetime | None = None
-) -> list[tuple[int, int, str, datetime]]:
-    """(id, seq, host, collected_at) of the client's facts rows collected by ``until``, by seq: the facts
-    themselves are read only for the rows wanted (a host's software list is large)."""
-    import sqlalchemy as sa
-
-    t = store.asset_facts
-    query = sa.select(t.c.id, t.c.seq, t.c.host, t.c.collected_at).where(t.c.client == client)
-    with ledger.engine.connect() as conn:
-        found = [
-            (int(r.id), int(r.seq), str(r.host), store._utc(r.collected_at))
-            for r in conn.execute(query.order_by(t.c.seq))
-        ]
-    return [row for row in found if until is None or row[3] <= until]
-
-
-def _records(ledger: Ledger, ids: Iterable[int]) -> dict[int, store.AssetRecord]:
-    """id -> the stored row, read in batches."""
-    import sqlalchemy as sa
-
-    t = store.asset_facts
-    wanted = sorted(set(ids))
-    out: dict[int, store.AssetRecord] = {}
-    with ledger.engine.connect() as conn:
-        for start in range(0, len(wanted), 500):
-            batch = wanted[start : start + 500]
-            for row in conn.execute(sa.select(t).where(t.c.id.in_(batch))):
-                found = store._from_row(row)
-                out[found.id] = found
-    return out
-
-
-def latest_records(
-    ledger: Ledger, client: str, *, until: datetime | None = None
-) -> dict[str, store.AssetRecord]:
-    """host -> its latest facts row (collected by ``until``): :func:`runner.assets.store.latest`, reading
-    the facts of those rows only."""
-    last: dict[str, int] = {}
-    for row_id, _seq, host, _at in fact_rows(ledger, client, until):
-        last[host] = row_id
-    records = _records(ledger, last.values())
-    return {host: records[row_id] for host, row_id in sorted(last.items())}
-
-
 def health_of(counts: Mapping[str, int]) -> str:
     """The worst status with a row, ``unknown`` with none."""
     return next((status for status in HEALTH_ORDER if counts.get(status)), UNKNOWN)
@@ -236,7 +191,7 @@ def register(
     counts: dict[str, Counter[str]] = {}
     for row in state.rows:
         counts.setdefault(row.host, Counter())[row.effective] += 1
-    stored = latest_records(ledger, client.name, until=until)
+    stored = store.latest(ledger, client.name, until=until)
     inventory = set(scope.hosts)
     entries = []
     for host in sorted(inventory | set(stored)):
@@ -423,11 +378,11 @@ def changes(
     """What changed in the client's assets between ``since`` (excluded) and ``until`` (included)."""
     previous: dict[str, int] = {}
     pairs: list[tuple[int | None, int]] = []  # (the host's previous row, a row collected in the window)
-    for row_id, _seq, host, at in fact_rows(ledger, client, until):
+    for row_id, _seq, host, at in store.light_rows(ledger, client, until):
         if at > since:
             pairs.append((previous.get(host), row_id))
         previous[host] = row_id
-    records = _records(ledger, [i for pair in pairs for i in pair if i is not None])
+    records = store.by_ids(ledger, [i for pair in pairs for i in pair if i is not None])
     found: list[AssetChange] = []
     for before_id, row_id in pairs:
         record = records[row_id]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -149,23 +149,39 @@ def history(
     return rows
 
 
-def latest(ledger: Ledger, client: str, *, until: datetime | None = None) -> dict[str, AssetRecord]:
-    """host -> its latest row (as of ``until`` when given); only those rows' facts are read and parsed."""
+def light_rows(
+    ledger: Ledger, client: str, until: datetime | None = None
+) -> list[tuple[int, int, str, datetime]]:
+    """(id, seq, host, collected_at) of the client's rows collected by ``until``, by seq: the facts
+    themselves are read only for the rows wanted (a host's software list is large)."""
     t = asset_facts
-    last: dict[str, int] = {}
+    query = sa.select(t.c.id, t.c.seq, t.c.host, t.c.collected_at).where(t.c.client == client)
     with ledger.engine.connect() as conn:
-        light = conn.execute(
-            sa.select(t.c.id, t.c.host, t.c.collected_at).where(t.c.client == client).order_by(t.c.seq)
-        )
-        for row_id, host, collected in light:
-            if until is None or _utc(collected) <= until:
-                last[host] = int(row_id)
-        rows = (
-            [_from_row(r) for r in conn.execute(sa.select(t).where(t.c.id.in_(list(last.values()))))]
-            if last
-            else []
-        )
-    return {row.host: row for row in sorted(rows, key=lambda r: r.host)}
+        found = [
+            (int(r.id), int(r.seq), str(r.host), _utc(r.collected_at))
+            for r in conn.execute(query.order_by(t.c.seq))
+        ]
+    return [row for row in found if until is None or row[3] <= until]
+
+
+def by_ids(ledger: Ledger, ids: Iterable[int]) -> dict[int, AssetRecord]:
+    """id -> the stored row, read in batches."""
+    t = asset_facts
+    wanted = sorted(set(ids))
+    out: dict[int, AssetRecord] = {}
+    with ledger.engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            for row in conn.execute(sa.select(t).where(t.c.id.in_(wanted[start : start + 500]))):
+                found = _from_row(row)
+                out[found.id] = found
+    return out
+
+
+def latest(ledger: Ledger, client: str, *, until: datetime | None = None) -> dict[str, AssetRecord]:
+    """host -> its latest row (collected by ``until`` when given), by host; only those rows' facts read."""
+    last = {host: row_id for row_id, _seq, host, _at in light_rows(ledger, client, until)}
+    records = by_ids(ledger, last.values())
+    return {host: records[row_id] for host, row_id in sorted(last.items())}
 
 
 def record_observations(

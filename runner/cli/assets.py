@@ -373,7 +373,8 @@ def assets_command(
     if since_day is not None and until_day is not None and until_day < since_day:
         fail(f"--until {until_day.isoformat()} is before --since {since_day.isoformat()}")
 
-    from runner.assets.register import changes, fact_rows, register
+    from runner.assets.register import changes, register
+    from runner.assets.store import light_rows
     from runner.inventory import load_client
     from runner.inventory.hostvars import asset_vars
 
@@ -387,7 +388,7 @@ def assets_command(
         else:  # the changes need no state: the assets are the inventory's hosts and those with facts
             asset_vars(found)  # a bad asset_* value is refused whatever is shown
             entries = []
-            known = sorted(set(found.ansible_hosts().hosts) | {row[2] for row in fact_rows(ledger, client)})
+            known = sorted(set(found.ansible_hosts().hosts) | {row[2] for row in light_rows(ledger, client)})
     for name in host or []:
         if name not in known:
             fail(f"--host {name!r}: no such asset of {client} (hosts: {', '.join(known) or 'none'})")
