@@ -97,6 +97,8 @@ class _Rule(BaseModel):
     severity: Severity
     rationale: str = Field(min_length=1)
     remediation: str = Field(min_length=1)
+    #: a rule's own domain (e.g. security for access and filtering rules); None: the role file's (network)
+    domain: Domain | None = None
 
 
 class _Pack(BaseModel):
@@ -258,8 +260,13 @@ def load_from(data_dir: Path = DATA_DIR, rules_dir: Path = RULES_DIR) -> Catalog
             )
             ids.append(c.id)
         if f.role == NETWORK_ROLE:
-            if f.controls:
-                raise CatalogueError(f"{where}: controls: network controls live in the rule packs")
+            # the rule packs hold the configuration rules; the file may hold only controls judged from
+            # something else than the configuration (interface counters, trends), never a rule pack's kind
+            for i, c in enumerate(f.controls):
+                if NETWORK_ROLE in c.kinds:
+                    raise CatalogueError(
+                        f"{where}: controls[{i}] ({c.id}): network configuration rules live in the rule packs"
+                    )
             for pack_path in packs:
                 pack = _parse_pack(pack_path)
                 pack_where = _show(pack_path)
@@ -271,7 +278,7 @@ def load_from(data_dir: Path = DATA_DIR, rules_dir: Path = RULES_DIR) -> Catalog
                     spec = ControlSpec(
                         id=rule.id,
                         title=rule.title.strip(),
-                        domain=f.domain,
+                        domain=rule.domain or f.domain,
                         severity=rule.severity,
                         rationale=" ".join(rule.rationale.split()),
                         remediation=rule.remediation.strip(),

@@ -8,6 +8,9 @@ checks. The engine knows four kinds of check and nothing about any particular ru
 ``each_block``  every block matching ``scope`` (optionally filtered by ``where``) must contain a line
                 for each ``require``, none matching ``forbid``, numbers within ``thresholds``;
                 ``selected_fails`` makes every selected block a violation (e.g. an allow-all policy)
+``function``    a named check of :mod:`runner.network.checks` for what patterns cannot say: cross
+                references (a policy's destination interface is a WAN zone; the web filter profile it
+                names blocks a category), lists given by the inventory (approved administrators)
 A scope is a path of regexes: the first matches a line at any depth, each further one a direct
 child. Patterns match the line without indentation, on the masked normalised text, so evidence
 (line number, line, enclosing block) never holds a secret.
@@ -36,7 +39,9 @@ from runner.network.platforms import NetworkConfigError, Platform, driver
 from runner.results import Control, Domain, Finding, Severity, Status
 
 Outcome = Literal["pass", "fail", "warn", "not_checked"]
-ParamValue = int | None
+#: a rule parameter: a number (threshold), a word, or a list of words (e.g. approved administrators);
+#: None switches a threshold off
+ParamValue = int | str | list[str] | None
 
 #: evidence lists are cut at this many entries (the count of the rest is kept)
 MAX_EVIDENCE = 25
@@ -105,7 +110,17 @@ class EachBlockCheck(_Frozen):
     reason: str = ""
 
 
-Check = Annotated[PresentCheck | AbsentCheck | EachBlockCheck, Field(discriminator="kind")]
+class FunctionCheck(_Frozen):
+    """A check written in Python, registered under ``name`` in :mod:`runner.network.checks`."""
+
+    kind: Literal["function"]
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    #: fixed arguments the function reads (the rule's ``params`` are the tunable ones)
+    args: dict[str, Any] = Field(default_factory=dict)
+    reason: str = ""
+
+
+Check = Annotated[PresentCheck | AbsentCheck | EachBlockCheck | FunctionCheck, Field(discriminator="kind")]
 
 
 class Rule(_Frozen):
@@ -114,6 +129,8 @@ class Rule(_Frozen):
     severity: Severity
     rationale: str
     remediation: str
+    #: security for access and filtering rules; the catalogue reads the same key
+    domain: Domain = Domain.NETWORK
     params: dict[str, ParamValue] = Field(default_factory=dict)
     checks: tuple[Check, ...] = Field(min_length=1)
 
@@ -121,7 +138,7 @@ class Rule(_Frozen):
         return Control(
             control=self.id,
             title=self.title,
-            domain=Domain.NETWORK,
+            domain=self.domain,
             severity=self.severity,
             remediation=self.remediation.strip(),
         )
@@ -159,20 +176,33 @@ def rule_pack(platform: Platform) -> RulePack:
         raise NetworkConfigError(
             f"rule pack {name}: rule id(s) {', '.join(foreign)} do not start with {facts.control_prefix}"
         )
+    from runner.network import checks as function_checks
+
     for rule in pack.rules:
         for check in rule.checks:
+            if isinstance(check, FunctionCheck):
+                if check.name not in function_checks.registry():
+                    raise NetworkConfigError(f"{name} {rule.id}: unknown function check {check.name!r}")
+                continue
             for pattern in _patterns_of(check):
                 _rx(pattern)
             if isinstance(check, EachBlockCheck):
                 missing = {t.param for t in check.thresholds} - set(rule.params)
                 if missing:
                     raise NetworkConfigError(f"{name} {rule.id}: threshold param(s) {missing} not in params")
+                bad = {t.param for t in check.thresholds if not _int_param(rule.params[t.param])}
+                if bad:
+                    raise NetworkConfigError(f"{name} {rule.id}: threshold param(s) {bad} must be integers")
     return pack
 
 
 def all_controls() -> list[Control]:
     """Every rule of every pack as a Control, pack by pack in Platform order."""
     return [rule.control() for platform in Platform for rule in rule_pack(platform).rules]
+
+
+def _int_param(value: ParamValue) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _patterns_of(check: PresentCheck | AbsentCheck | EachBlockCheck) -> list[str]:
@@ -203,6 +233,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 @dataclass
 class _Result:
+    """What one check found; a function check returns one (:class:`runner.network.checks.Result`)."""
+
     status: Outcome = "pass"
     problems: list[dict[str, Any]] = field(default_factory=list)
     matched: list[dict[str, Any]] = field(default_factory=list)
@@ -353,7 +385,7 @@ def _each_block(check: EachBlockCheck, index: _Indexed, params: Mapping[str, Par
                 result.problems.append(_line(node, label))
         for threshold in check.thresholds:
             limit = params.get(threshold.param)
-            if limit is None:
+            if not isinstance(limit, int):  # None switches it off; the pack load holds it to integers
                 continue
             pattern = _rx(threshold.pattern)
             found = next(((n, m) for n in lines if (m := pattern.search(n.key))), None)
@@ -386,6 +418,10 @@ def _judge(rule: Rule, index: _Indexed, params: Mapping[str, ParamValue]) -> Fin
             part = _present(check, index)
         elif isinstance(check, AbsentCheck):
             part = _absent(check, index)
+        elif isinstance(check, FunctionCheck):
+            from runner.network import checks as function_checks
+
+            part = function_checks.run(check, index, params)
         else:
             part = _each_block(check, index, params)
         if _RANK[part.status] > _RANK[total.status]:
@@ -435,15 +471,25 @@ def _overrides(
             raise NetworkConfigError(f"overrides.params: unknown rule {rule_id!r}")
         if not isinstance(values, Mapping):
             raise NetworkConfigError(f"overrides.params.{rule_id} must be a mapping")
+        checked: dict[str, ParamValue] = {}
         for name, value in values.items():
             if name not in rules[rule_id].params:
                 known = ", ".join(rules[rule_id].params) or "none"
                 raise NetworkConfigError(
                     f"overrides.params.{rule_id}: unknown parameter {name!r} (known: {known})"
                 )
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            default = rules[rule_id].params[name]
+            if isinstance(default, list):
+                if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                    raise NetworkConfigError(f"overrides.params.{rule_id}.{name} must be a list of strings")
+                value = list(value)
+            elif isinstance(default, str):
+                if not isinstance(value, str):
+                    raise NetworkConfigError(f"overrides.params.{rule_id}.{name} must be a string")
+            elif value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise NetworkConfigError(f"overrides.params.{rule_id}.{name} must be an integer or null")
-        params[rule_id] = dict(values)
+            checked[name] = value
+        params[rule_id] = checked
     return frozenset(disabled), params
 
 
