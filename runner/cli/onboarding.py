@@ -91,7 +91,9 @@ def onboarding_command(
             from runner.ledger import keys
 
             ledger.checkpoint(found.name, keys.load_signer())
-            data = build_pack(ledger, found, run_id=run_id, lang=lang, now=now, verifier=verifier)
+            data = build_pack(
+                ledger, found, run_id=run_id, lang=lang, now=now, verifier=verifier, risks=found_risks
+            )
             where = output or default_dir(client, now, found.settings.timezone)
             written = write_pack(data, where)
         except ValueError as exc:  # PackError, RenderError, a bad msp.yml, a bad asset host var: one line

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from runner.inventory import Client
     from runner.ledger import Ledger, RunInfo
     from runner.ledger.note import Verifier
+    from runner.onboarding.risks import Risk
     from runner.report.context import ReportContext
     from runner.state import StateRow
 
@@ -373,13 +374,18 @@ def build_pack(
     msp: dict[str, Any] | None = None,
     verifier: Verifier | None = None,
     inventories: Path | None = None,
+    risks: Sequence[Risk] | None = None,
 ) -> dict[str, Any]:
-    """The onboarding pack of ``client`` after the audit ``run_id``, a JSON-able dict (module docstring)."""
+    """The onboarding pack of ``client`` after the audit ``run_id``, a JSON-able dict (module docstring).
+
+    ``risks``: the client's ranked risks when the caller has them already (``maint onboarding`` plans the
+    roadmap from them first), else computed here from the same state.
+    """
     from runner import witness
     from runner.assets.register import register
     from runner.onboarding import risks as risks_mod
     from runner.onboarding import roadmap
-    from runner.report.build import build_context, ledger_facts
+    from runner.report.build import build_context, client_facts, ledger_facts
     from runner.report.period import span
 
     if now.tzinfo is None:
@@ -400,27 +406,23 @@ def build_pack(
         verifier = witness.configured_verifier()
     entries = [e.as_dict() for e in register(ledger, client, state=state)]
     entries.sort(key=lambda e: str(e["host"]))
-    risks = [r.as_dict() for r in risks_mod.risks(ledger, client, state=state, lang=lang, now=now)]
+    if risks is None:
+        risks = risks_mod.risks(ledger, client, state=state, lang=lang, now=now)
+    risk_rows = [r.as_dict() for r in risks]
     items = roadmap.items(ledger, client.name, now=now)
     hosts = sorted({*ctx.scope.hosts})
-    settings = client.settings
     pack: dict[str, Any] = {
         "schema": SCHEMA,
         "lang": ctx.lang,
         "built_at": _iso(now),
-        "client": {
-            "name": client.name,
-            "display_name": settings.display_name,
-            "timezone": settings.timezone,
-            "sla_tier": settings.sla_tier.value,
-        },
+        "client": client_facts(client),
         "msp": msp,
         "run": run_facts(run),
         "as_of": ctx.as_of.isoformat(),
         "ledger": ledger_facts(ctx, verifier),
         "assets": [asset_row(e) for e in entries],
         "software": software_of(entries),
-        "risks": risks,
+        "risks": risk_rows,
         "checks": checks_of(ctx, state.rows, hosts),
         "roadmap": {
             "items": [i.as_dict() for i in items],

@@ -31,6 +31,17 @@ def default_period(client: Client, now: datetime | None = None) -> Period:
     return containing(now or datetime.now(UTC), client.settings.timezone)
 
 
+def client_facts(client: Client) -> dict[str, Any]:
+    """Who the document is for, as the report's and the onboarding pack's cover print it."""
+    settings = client.settings
+    return {
+        "name": client.name,
+        "display_name": settings.display_name,
+        "timezone": settings.timezone,
+        "sla_tier": settings.sla_tier.value,
+    }
+
+
 def ledger_facts(ctx: ReportContext, verifier: Verifier | None) -> dict[str, Any]:
     """The checkpoint the report was built from, as the cover prints it, and how to check it."""
     from runner import witness
@@ -86,16 +97,10 @@ def build_report(
         from runner.report.branding import load_msp
 
         msp = load_msp(inventories).as_dict()
-    settings = client.settings
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "lang": ctx.lang,
-        "client": {
-            "name": client.name,
-            "display_name": settings.display_name,
-            "timezone": settings.timezone,
-            "sla_tier": settings.sla_tier.value,
-        },
+        "client": client_facts(client),
         "msp": msp,
         "period": ctx.period.as_dict(),
         "as_of": ctx.as_of.isoformat(),
