@@ -49,8 +49,8 @@ def test_single_kinds_judge_their_own_section() -> None:
     restic = evaluators.evaluate("restic", raw)
     files = evaluators.evaluate("backup_files", raw)
     combined = evaluators.evaluate("linux_backup", raw)
-    assert [f.control for f in restic] == list(CONTROL_IDS[:4])
-    assert [f.control for f in files] == list(CONTROL_IDS[4:])
+    assert [f.control for f in restic] == list(CONTROL_IDS[:6])
+    assert [f.control for f in files] == list(CONTROL_IDS[6:])
     assert restic + files == combined
     assert evaluators.get("restic").role == evaluators.get("backup_files").role == "linux_backup"
     assert [c.control for c in evaluators.controls_for_role("linux_backup")] == list(CONTROL_IDS)
@@ -163,10 +163,14 @@ def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> Non
     assert canary not in proc.stdout and canary not in proc.stderr
     report = json.loads(proc.stdout[proc.stdout.index('{\n    "custom_stats"') :])
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in report["plays"][0]["tasks"]}
-    rows = tasks["linux_backup : BKP-RESTIC-01..04, BKP-FILE-01..02 | AUDIT | Evaluate backups"][
+    rows = tasks["linux_backup : BKP-RESTIC-01..06, BKP-FILE-01..02 | AUDIT | Evaluate backups"][
         "maint_results"
     ]
-    assert {r["control"]: r["status"] for r in rows} == dict.fromkeys(CONTROL_IDS, "pass")
+    statuses = {r["control"]: r["status"] for r in rows}
+    # a repository in a temporary folder is on the host's own disk; no forget policy is given
+    assert statuses.pop("BKP-RESTIC-05") == "warn"
+    assert statuses.pop("BKP-RESTIC-06") == "not_checked"
+    assert statuses == dict.fromkeys(set(CONTROL_IDS) - {"BKP-RESTIC-05", "BKP-RESTIC-06"}, "pass")
 
 
 # ---------------------------------------------------------------- the collector's cross-check fields
@@ -190,6 +194,7 @@ def _params(binary: str, repository: str, password: str) -> dict[str, Any]:
         "restic_host": "vm",
         "restic_tags": [],
         "restic_path": "",
+        "restic_forget": {},
         "restic_check": False,
         "restic_read_data_subset": "",
         "restic_restore_path": "",

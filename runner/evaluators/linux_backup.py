@@ -1,15 +1,18 @@
-"""Judge the raw output of ``linux_backup_facts``: BKP-RESTIC-01 to 04 (kind ``restic``), BKP-FILE-01/02
-(kind ``backup_files``), or all six (kind ``linux_backup``, what the role uses).
+"""Judge the raw output of ``linux_backup_facts``: BKP-RESTIC-01 to 06 (kind ``restic``), BKP-FILE-01/02
+(kind ``backup_files``), or all eight (kind ``linux_backup``, what the role uses).
 
 Ages are measured from the collector's clock (``collected_epoch``). A locked or missing repository, a wrong
 password, no snapshot: failures with the reason, never errors. A backup never restored is not verified:
-BKP-RESTIC-04 warns when no test-restore file is configured.
+BKP-RESTIC-04 warns when no test-restore file is configured. Where the copies are (BKP-RESTIC-05) and the
+retention against the inventory's forget policy (BKP-RESTIC-06) follow restic's own location parsing and
+forget semantics (:mod:`runner.evaluators.restic_policy`).
 """
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 
 from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
+from runner.evaluators import restic_policy as rp
 from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.results import Control, Finding, Severity, Status
 
@@ -29,9 +33,11 @@ REACHABLE = _CATALOGUE.control("BKP-RESTIC-01").as_control()
 FRESH = _CATALOGUE.control("BKP-RESTIC-02").as_control()
 INTEGRITY = _CATALOGUE.control("BKP-RESTIC-03").as_control()
 RESTORE = _CATALOGUE.control("BKP-RESTIC-04").as_control()
+LOCATION = _CATALOGUE.control("BKP-RESTIC-05").as_control()
+RETENTION = _CATALOGUE.control("BKP-RESTIC-06").as_control()
 FILE_AGE = _CATALOGUE.control("BKP-FILE-01").as_control()
 FILE_SIZE = _CATALOGUE.control("BKP-FILE-02").as_control()
-RESTIC_CONTROLS: tuple[Control, ...] = (REACHABLE, FRESH, INTEGRITY, RESTORE)
+RESTIC_CONTROLS: tuple[Control, ...] = (REACHABLE, FRESH, INTEGRITY, RESTORE, LOCATION, RETENTION)
 FILE_CONTROLS: tuple[Control, ...] = (FILE_AGE, FILE_SIZE)
 CONTROLS: tuple[Control, ...] = RESTIC_CONTROLS + FILE_CONTROLS
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
@@ -56,6 +62,8 @@ class Thresholds(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     restic_max_age_hours: StrictInt = Field(ge=1)
+    restic_forget_excess_max: StrictInt = Field(ge=0)
+    restic_retention_min_coverage_pct: StrictInt = Field(ge=0, le=100)
     files_max_age_hours: StrictInt = Field(ge=1)
     files_min_size_bytes: StrictInt = Field(ge=0)
     skip_controls: list[StrictStr]
@@ -86,6 +94,21 @@ class _Snapshot(_Raw):
     tags: list[str] = Field(default_factory=list)
 
 
+class _Listed(_Raw):
+    short_id: str
+    time: str
+    paths: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+
+class _Mount(_Raw):
+    path: str
+    mount: str = ""
+    fstype: str = ""
+    source: str = ""
+    reason: str = ""
+
+
 class _Snapshots(_Raw):
     host: str
     tags: list[str] = Field(default_factory=list)
@@ -96,6 +119,9 @@ class _Snapshots(_Raw):
     parsed: StrictInt | None = None
     shape: str = "list"
     latest: _Snapshot | None = None
+    #: the newest snapshots (at most 1000), for the retention judgement (collectors since issue 15)
+    listed: StrictInt | None = None
+    items: list[_Listed] | None = Field(default=None, alias="list")
 
 
 class _Check(_Raw):
@@ -126,6 +152,11 @@ class _Restic(_Raw):
     configured: bool
     reason: str = ""
     repository: str = ""
+    #: where the location came from (option, env RESTIC_REPOSITORY, file PATH), the mount holding a local
+    #: repository and the inventory's forget policy (collectors since issue 15)
+    repository_source: str = ""
+    mount: _Mount | None = None
+    forget: dict[str, Any] | None = None
     version: str = ""
     reachable: _Reachable | None = None
     snapshots: _Snapshots | None = None
@@ -159,6 +190,7 @@ class _Files(_Raw):
 class _Backup(_Raw):
     schema_version: StrictInt = Field(alias="schema")
     collected_epoch: StrictInt
+    hostname: str = ""
     restic: _Restic | None = None
     files: _Files | None = None
 
@@ -195,12 +227,13 @@ def _hours(seconds: int) -> float:
 # ---------------------------------------------------------------- restic
 
 
-def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
+def judge_restic(restic: _Restic, now: int, th: Thresholds, hostname: str = "") -> list[Finding]:
     if not restic.configured:
         reason = restic.reason or "no restic repository configured for this host"
         return [_not_checked(c, reason) for c in RESTIC_CONTROLS]
     base: dict[str, Any] = {"repository": restic.repository}
     reach = restic.reachable or _Reachable(ok=False, error_kind="error", message="no answer recorded")
+    location = _judge_location(restic, hostname)
     if not reach.ok:
         why = REASONS.get(reach.error_kind, REASONS["error"])
         evidence = {**base, "reason": why, "error_kind": reach.error_kind, "message": reach.message}
@@ -212,6 +245,8 @@ def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
             FRESH.finding(Status.FAIL, {**base, "reason": unreachable}),
             _not_checked(INTEGRITY, unreachable),
             RESTORE.finding(Status.FAIL, {**base, "reason": unreachable}),
+            location,
+            _not_checked(RETENTION, unreachable, base),
         ]
     findings = [REACHABLE.finding(Status.PASS, {**base, "version": restic.version}, remediation="")]
     snaps = restic.snapshots
@@ -261,7 +296,192 @@ def judge_restic(restic: _Restic, now: int, th: Thresholds) -> list[Finding]:
             findings.append(FRESH.finding(Status.PASS, evidence, remediation=""))
     findings.append(_judge_check(restic.check, base))
     findings.append(_judge_restore(restic.restore, base))
+    findings.append(location)
+    findings.append(_judge_retention(restic, now, th, problem))
     return findings
+
+
+# ---------------------------------------------------------------- where the copies are (BKP-RESTIC-05)
+
+SAME_HOST = "copies on the backed-up host only"
+
+
+def _judge_location(restic: _Restic, hostname: str) -> Finding:
+    base: dict[str, Any] = {
+        "repository": restic.repository,
+        "repository_source": restic.repository_source or None,
+    }
+    if not restic.repository:
+        message = restic.reachable.message if restic.reachable else ""
+        return _not_checked(LOCATION, message or "the repository location was not recorded", base)
+    try:
+        location = rp.parse_location(restic.repository)
+    except rp.LocationError as exc:
+        return _not_checked(LOCATION, f"repository location not understood: {exc}", base)
+    evidence: dict[str, Any] = {**base, "location": location}
+    if location["backend"] == "local":
+        mount = restic.mount
+        if mount is None or not mount.fstype:
+            why = (
+                mount.reason
+                if mount and mount.reason
+                else "no mount recorded (collector older than issue 15)"
+            )
+            return _not_checked(
+                LOCATION, f"cannot tell whether {location['path']} is on this host: {why}", evidence
+            )
+        source = rp.strip_credentials(mount.source)
+        evidence["mount"] = {"mount": mount.mount, "fstype": mount.fstype, "source": source}
+        if mount.fstype in rp.OFF_HOST_FSTYPES:
+            location["host"] = rp.mount_host(mount.fstype, source)
+            evidence["same_host"] = False
+            return LOCATION.finding(Status.PASS, evidence, remediation="")
+        location["host"] = hostname or None
+        evidence.update(
+            same_host=True, reason=f"{SAME_HOST}: {location['path']} is on {mount.fstype} {source}"
+        )
+    elif rp.is_local_host(location["host"], hostname):
+        evidence.update(
+            same_host=True, reason=f"{SAME_HOST}: {location['backend']} server {location['host']}"
+        )
+    else:
+        evidence["same_host"] = False
+        return LOCATION.finding(Status.PASS, evidence, remediation="")
+    return LOCATION.finding(
+        Status.WARN, evidence, remediation=f"{evidence['reason']}. {LOCATION.remediation}"
+    )
+
+
+# ---------------------------------------------------------------- retention (BKP-RESTIC-06)
+
+GROUPS_SHOWN = 10
+MISSING_SHOWN = 10
+
+
+def _snap_evidence(snap: rp.Snap) -> dict[str, str]:
+    return {"id": snap.short_id, "time": snap.text or snap.time.isoformat()}
+
+
+def _judge_retention(restic: _Restic, now: int, th: Thresholds, problem: str) -> Finding:
+    base: dict[str, Any] = {"repository": restic.repository}
+    given = {k: v for k, v in (restic.forget or {}).items() if v is not None and v != "" and v != []}
+    if not given:
+        return _not_checked(RETENTION, "no forget policy in the inventory (linux_backup_restic_forget)", base)
+    try:
+        policy = rp.parse_policy(given)
+    except rp.PolicyError as exc:
+        reason = f"the forget policy in the inventory is not one restic accepts: {exc}"
+        return RETENTION.finding(
+            Status.ERROR,
+            {**base, "policy": given, "reason": reason},
+            remediation=f"Not judged: {reason}. Fix linux_backup_restic_forget (restic's keep options).",
+        )
+    if policy.empty():
+        return _not_checked(
+            RETENTION, "no forget policy in the inventory (linux_backup_restic_forget keeps nothing)", base
+        )
+    evidence: dict[str, Any] = {**base, "policy": dict(policy.given)}
+    snaps = restic.snapshots
+    listed = snaps.items if snaps else None
+    if not problem and snaps is not None and listed is None and snaps.count:
+        problem = "no snapshot list was recorded (collector older than issue 15)"
+    if not problem and snaps is not None and listed is not None and snaps.listed not in (None, len(listed)):
+        problem = f"the collector listed {snaps.listed} snapshots but recorded {len(listed)}"
+    parsed: list[rp.Snap] = []
+    for item in listed or []:
+        when = rp.parse_time(item.time)
+        if when is None:
+            problem = problem or f"the time of snapshot {item.short_id} ({item.time!r}) could not be read"
+            break
+        parsed.append(rp.Snap(item.short_id, when, tuple(item.paths), tuple(item.tags), item.time))
+    if problem:
+        return RETENTION.finding(
+            Status.ERROR,
+            {**evidence, "reason": problem},
+            remediation=f"Not judged: {problem}. Run `restic snapshots --json` on the host and compare.",
+        )
+    count = snaps.count if snaps else 0
+    if not parsed:
+        evidence.update(snapshots=0, reason="no snapshot for this host (and tag / path): nothing is retained")
+        return RETENTION.finding(
+            Status.FAIL, evidence, remediation=f"{evidence['reason']}. {FRESH.remediation}"
+        )
+    parsed.sort(key=lambda snap: snap.time, reverse=True)  # stable: restic's order among equal times
+    complete = len(parsed) >= count
+    oldest_rule = rp.oldest_rule_applies(restic.version)
+    at = datetime.fromtimestamp(now, tz=UTC)
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[rp.Snap]] = {}
+    for snap in parsed:
+        groups.setdefault(rp.group_key(snap, policy.group_by), []).append(snap)
+    kept_total = 0
+    fails: list[str] = []
+    warns: list[str] = []
+    shown: list[dict[str, Any]] = []
+    for (paths, tags), group in groups.items():
+        kept = sum(rp.apply_policy(group, policy, at, oldest_rule, complete))
+        kept_total += kept
+        label = f"paths {', '.join(paths)}: " if len(groups) > 1 and paths else ""
+        label += f"tags {', '.join(tags)}: " if len(groups) > 1 and tags else ""
+        buckets = []
+        for cov in rp.coverage(group, policy, at):
+            buckets.append(
+                {
+                    "bucket": cov.bucket,
+                    "keep": cov.keep,
+                    "expected": cov.expected,
+                    "present": cov.present,
+                    "coverage_pct": cov.pct,
+                    "missing": list(cov.missing[:MISSING_SHOWN]),
+                    "missing_count": len(cov.missing),
+                }
+            )
+            if not cov.missing:
+                continue
+            note = (
+                f"{label}{cov.bucket}: {cov.present} of the last {cov.expected} periods have a snapshot "
+                f"(missing {', '.join(cov.missing[:3])}{' ...' if len(cov.missing) > 3 else ''})"
+            )
+            (fails if cov.pct < th.restic_retention_min_coverage_pct else warns).append(note)
+        entry: dict[str, Any] = {"paths": list(paths)}
+        if "tags" in policy.group_by:
+            entry["tags"] = list(tags)
+        entry.update(
+            snapshots=len(group),
+            kept=kept,
+            newest=_snap_evidence(group[0]),
+            oldest=_snap_evidence(group[-1]),
+            buckets=buckets,
+        )
+        shown.append(entry)
+    excess = len(parsed) - kept_total  # a truncated list: at least this many (the older ones unread)
+    if excess > th.restic_forget_excess_max:
+        warns.append(
+            f"{'at least ' if not complete else ''}{excess} snapshots more than the policy keeps "
+            f"(limit {th.restic_forget_excess_max}): restic forget / prune is not running"
+        )
+    evidence.update(
+        group_by=",".join(g for g in ("host", "paths", "tags") if g in policy.group_by),
+        restic_version=restic.version or None,
+        oldest_kept_rule=oldest_rule,
+        snapshots=count,
+        listed=len(parsed),
+        kept=kept_total,
+        would_remove=excess,
+        forget_excess_max=th.restic_forget_excess_max,
+        min_coverage_pct=th.restic_retention_min_coverage_pct,
+        newest=_snap_evidence(parsed[0]),
+        oldest=_snap_evidence(parsed[-1]),
+        groups=shown[:GROUPS_SHOWN],
+        groups_total=len(shown),
+    )
+    if fails or warns:
+        evidence["reason"] = "; ".join(fails + warns)
+        return RETENTION.finding(
+            Status.FAIL if fails else Status.WARN,
+            evidence,
+            remediation=f"{evidence['reason']}. {RETENTION.remediation}",
+        )
+    return RETENTION.finding(Status.PASS, evidence, remediation="")
 
 
 def _snapshot_disagreement(snaps: _Snapshots | None) -> str:
@@ -415,7 +635,7 @@ def evaluate_restic(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     th = parse_thresholds(thresholds, "restic")
     data = parse_raw(raw, "restic", "restic")
     assert data.restic is not None
-    return _skip(judge_restic(data.restic, data.collected_epoch, th), th.skip_controls)
+    return _skip(judge_restic(data.restic, data.collected_epoch, th, data.hostname), th.skip_controls)
 
 
 @evaluator("backup_files", role=ROLE, controls=FILE_CONTROLS, defaults=FILE_DEFAULTS)
@@ -432,7 +652,7 @@ def evaluate_linux_backup(raw: Any, thresholds: Mapping[str, Any]) -> list[Findi
     th = parse_thresholds(thresholds, "linux_backup")
     data = parse_raw(raw, "linux_backup", "")
     restic = data.restic or _Restic(configured=False)
-    findings = judge_restic(restic, data.collected_epoch, th) + judge_files(
+    findings = judge_restic(restic, data.collected_epoch, th, data.hostname) + judge_files(
         data.files, data.collected_epoch, th
     )
     return _skip(findings, th.skip_controls)

@@ -17,10 +17,11 @@ of the report's backups section (:mod:`runner.report.sections.backups`) and the 
 **The four questions per system** (``checks``), each answered ``yes``, ``no`` or ``unknown`` with the ledger
 seqs of the rows the answer comes from:
 
-- *Is backup running?* (``backup_running``) from the host's current ``BKP-*`` rows: ``no`` when one of them is
-  effectively ``fail`` or ``warn``; ``yes`` when none is and at least one is ``pass``; otherwise ``unknown``
-  (no backup control assigned, never checked, only ``not_checked`` / ``error`` or waived rows). A waiver is
-  never a yes.
+- *Is backup running?* (``backup_running``) from the host's current ``BKP-*`` rows (the depth controls of
+  :data:`BACKUP_DEPTH` left out: a copy kept on the same host is a risk, not a backup that stopped): ``no``
+  when one of them is effectively ``fail`` or ``warn``; ``yes`` when none is and at least one is ``pass``;
+  otherwise ``unknown`` (no backup control assigned, never checked, only ``not_checked`` / ``error`` or waived
+  rows). A waiver is never a yes.
 - *When did it last complete successfully?* (``last_success``): the newest ``last_success`` of the host's
   backup jobs (the report's backups section: restic's newest snapshot, a Veeam ``Success`` session's end,
   Windows Server Backup's ``last_successful_backup``, a file set's newest file); ``unknown`` when none is
@@ -57,6 +58,12 @@ if TYPE_CHECKING:
     from runner.state import StateRow
 
 SCHEMA = "maint.onboarding/1"
+
+#: backup controls that judge the depth of the copies (where they are, how many are kept, repository room,
+#: restore verification), not whether backups run: they do not answer "is backup running?"
+BACKUP_DEPTH = frozenset(
+    {"BKP-RESTIC-05", "BKP-RESTIC-06", "BKP-VEEAM-04", "BKP-VEEAM-05", "BKP-VEEAM-06", "BKP-VEEAM-07"}
+)
 #: the files :func:`write_pack` writes, in this order
 FILES = (
     "pack.json",
@@ -279,7 +286,7 @@ def checks_of(ctx: ReportContext, rows: Sequence[StateRow], hosts: Sequence[str]
     out = []
     for host in hosts:
         mine = by_host.get(host, [])
-        bkp = [r for r in mine if r.control.startswith("BKP-")]
+        bkp = [r for r in mine if r.control.startswith("BKP-") and r.control not in BACKUP_DEPTH]
         av = [r for r in mine if r.control.startswith("AV-")]
         net = [r for r in mine if r.control.startswith("NET-")]
         host_jobs = [j for j in jobs if j["host"] == host and j.get("job")]

@@ -39,9 +39,19 @@ Keys of ``build(ctx)``:
     a check;
   - ``restore_tests``: the ``BKP-RESTIC-04`` rows within the period that tried a restore (pass, fail, error; a
     warn says no file was chosen), each ``{"at", "result", "reason", "seq"}``, oldest first;
-  - ``location``: where the copies are stored when the evidence says (the restic repository, WSB's
-    ``target``, a file set's ``path``), with any credential removed (:func:`_common.safe_location`); None
-    when unknown (Veeam's evidence does not name its repository);
+  - ``location``: where the copies are stored when the evidence says (the restic repository, a local one on
+    a network mount as ``BKP-RESTIC-05`` found it: ``fstype:source (path)``; WSB's
+    ``target``, a file set's ``path``, a Veeam job's repository from ``BKP-VEEAM-05`` / ``-06``), with any
+    credential removed (:func:`_common.safe_location`); None when unknown;
+  - ``restore_points`` (Veeam): the job's entry of ``BKP-VEEAM-04`` in the run the line is read from,
+    ``{"kept", "configured", "unit" (points / days), "status", "reason"}``, None when not judged;
+  - ``repository_free_pct`` (Veeam): the free space of the job's repository (``BKP-VEEAM-05``), None when
+    not known;
+  - ``copies`` (Veeam): where its copies are (``BKP-VEEAM-06`` ``copies``), each ``{"copy", "kind"
+    (backup_copy / capacity_tier / archive_tier), "target_repository", "last_result", "last_run", "status",
+    "reason"}``; [] when none or not judged;
+  - ``verification`` (Veeam): the SureBackup jobs of ``BKP-VEEAM-07`` that verify this job (their
+    ``verifies``), each ``{"job", "status", "last_result", "last_run", "reason"}``; [] when none;
   - ``status``: the job's outcome in the latest check of its kind, ``waived`` when every control it failed is
     waived; for restic and WSB also the worst with ``BKP-RESTIC-04`` / ``BKP-WSB-03``; when that latest check
     judged nothing (host not reached), the rows' status, and ``not_checked`` for a job the latest check no
@@ -81,6 +91,8 @@ class Seen:
     seqs: set[int] = field(default_factory=set)
     success: datetime | None = None
     location: str | None = None
+    #: what else the run says about the job (Veeam: restore points, repository, copies, verification)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def judge(self, row: Row, status: str) -> None:
         previous = self.statuses.get(row.control)
@@ -112,7 +124,8 @@ def _restic(run: Mapping[str, Row]) -> dict[str, Seen]:
             break
     if repository is None:
         return {}
-    seen = Seen(location=repository)
+    where = run.get(RESTIC_WHERE)
+    seen = Seen(location=_restic_where(where.evidence if where is not None else {}) or repository)
     for control in ("BKP-RESTIC-01", "BKP-RESTIC-02", "BKP-RESTIC-03"):
         row = run.get(control)
         if row is not None and _judging(row):
@@ -121,6 +134,20 @@ def _restic(run: Mapping[str, Row]) -> dict[str, Seen]:
     if snapshots is not None:
         seen.succeeded(c.parse_time(snapshots.evidence.get("latest_time")))
     return {repository: seen} if seen.statuses else {}
+
+
+RESTIC_WHERE = "BKP-RESTIC-05"
+
+
+def _restic_where(evidence: Mapping[str, Any]) -> str | None:
+    """A local repository on a network mount as BKP-RESTIC-05 found it, ``nfs4:nas01:/export (/mnt/restic)``
+    (credentials removed); None otherwise (the repository itself says where the copies are)."""
+    loc = c.mapping(evidence.get("location"))
+    mount = c.mapping(evidence.get("mount"))
+    path, source = loc.get("path"), mount.get("source")
+    if loc.get("backend") != "local" or evidence.get("same_host") is not False or not isinstance(source, str):
+        return None
+    return c.safe_location(f"{mount.get('fstype')}:{source} ({path})")
 
 
 def _files(run: Mapping[str, Row]) -> dict[str, Seen]:
@@ -173,6 +200,84 @@ def _veeam_like(result_control: str, recent_control: str, end_key: str) -> Extra
     return extract
 
 
+#: Veeam controls judging a job through their ``jobs[]`` entries (their status counts for the job)
+VEEAM_JOB_CONTROLS = ("BKP-VEEAM-04", "BKP-VEEAM-06")
+VEEAM_REPOSITORY = "BKP-VEEAM-05"
+VEEAM_VERIFY = "BKP-VEEAM-07"
+
+
+def _job_entries(row: Row | None) -> dict[str, Mapping[str, Any]]:
+    if row is None or row.status not in _JUDGING:
+        return {}
+    return {
+        item["job"]: item for item in c.items(row.evidence.get("jobs")) if isinstance(item.get("job"), str)
+    }
+
+
+def _veeam(run: Mapping[str, Row]) -> dict[str, Seen]:
+    """Veeam B&R jobs: BKP-VEEAM-01/-02 as for the agent, plus the per-job entries of -04..-07."""
+    found = _veeam_like("BKP-VEEAM-01", "BKP-VEEAM-02", "end_time")(run)
+    for control in VEEAM_JOB_CONTROLS:
+        row = run.get(control)
+        for name, item in _job_entries(row).items():
+            status = item.get("status")
+            if row is not None and isinstance(status, str) and status in _JUDGING:
+                found.setdefault(name, Seen()).judge(row, status)
+    retention = _job_entries(run.get("BKP-VEEAM-04"))
+    repository = _job_entries(run.get(VEEAM_REPOSITORY))
+    copies_row = run.get("BKP-VEEAM-06")
+    copies: dict[str, list[dict[str, Any]]] = {}
+    if copies_row is not None and copies_row.status in _JUDGING:
+        for item in c.items(copies_row.evidence.get("copies")):
+            if isinstance(item.get("job"), str):
+                copies.setdefault(item["job"], []).append(
+                    {
+                        key: item.get(key)
+                        for key in (
+                            "copy",
+                            "kind",
+                            "target_repository",
+                            "last_result",
+                            "last_run",
+                            "status",
+                            "reason",
+                        )
+                    }
+                )
+    own = _job_entries(copies_row)
+    verify: dict[str, list[dict[str, Any]]] = {}
+    for name, item in _job_entries(run.get(VEEAM_VERIFY)).items():
+        for job in item.get("verifies") or []:
+            if isinstance(job, str):
+                verify.setdefault(job, []).append(
+                    {
+                        "job": name,
+                        "status": item.get("status"),
+                        "last_result": item.get("last_result"),
+                        "last_run": item.get("last_run"),
+                        "reason": item.get("reason"),
+                    }
+                )
+    for name, seen in found.items():
+        points = retention.get(name)
+        if points is not None and points.get("status") in _JUDGING:
+            seen.details["restore_points"] = {
+                key: points.get(key) for key in ("kept", "configured", "unit", "status", "reason")
+            }
+        where = repository.get(name) or own.get(name) or {}
+        if isinstance(where.get("repository"), str):
+            seen.location = c.safe_location(where["repository"])
+        if name in repository and repository[name].get("free_pct") is not None:
+            seen.details["repository_free_pct"] = repository[name]["free_pct"]
+        seen.details["copies"] = copies.get(name, [])
+        seen.details["verification"] = verify.get(name, [])
+        for control in (VEEAM_REPOSITORY, VEEAM_VERIFY):
+            row = run.get(control)
+            if row is not None and row.status in _JUDGING:
+                seen.seqs.add(row.seq)
+    return found
+
+
 def _wsb(run: Mapping[str, Row]) -> dict[str, Seen]:
     seen = Seen()
     for control in ("BKP-WSB-01", "BKP-WSB-02"):
@@ -203,12 +308,16 @@ KINDS: tuple[Kind, ...] = (
     Kind("files", ("BKP-FILE-01", "BKP-FILE-02"), _files),
     Kind(
         "restic",
-        ("BKP-RESTIC-01", "BKP-RESTIC-02", "BKP-RESTIC-03", RESTORE),
+        ("BKP-RESTIC-01", "BKP-RESTIC-02", "BKP-RESTIC-03", RESTORE, RESTIC_WHERE),
         _restic,
         extra=(RESTORE,),
         label=RESTIC_JOB,
     ),
-    Kind("veeam", ("BKP-VEEAM-01", "BKP-VEEAM-02"), _veeam_like("BKP-VEEAM-01", "BKP-VEEAM-02", "end_time")),
+    Kind(
+        "veeam",
+        ("BKP-VEEAM-01", "BKP-VEEAM-02", *VEEAM_JOB_CONTROLS, VEEAM_REPOSITORY, VEEAM_VERIFY),
+        _veeam,
+    ),
     Kind("veeam_agent", ("BKP-VAW-01", "BKP-VAW-02"), _veeam_like("BKP-VAW-01", "BKP-VAW-02", "finished")),
     Kind("wsb", ("BKP-WSB-01", "BKP-WSB-02"), _wsb, extra=("BKP-WSB-03",)),
 )
@@ -293,6 +402,7 @@ def _kind_jobs(
         found = success.get(key)
         last_success = found.success if found is not None else None
         location = newest[key].location
+        details = (latest_seen[key] if key in latest_keys else newest[key]).details
         checks = len(checked)
         passes = sum(1 for seen in checked if seen.status == Status.PASS.value)
         failures = sum(1 for seen in checked if seen.status == Status.FAIL.value)
@@ -319,7 +429,7 @@ def _kind_jobs(
             seqs |= set(c.seqs_of(kind_rows))
         else:  # the latest check no longer names the job (removed, renamed): see in_latest_check
             status = Status.NOT_CHECKED.value
-        restore = _restore_tests(ctx, host, location) if kind.name == "restic" else []
+        restore = _restore_tests(ctx, host, key) if kind.name == "restic" else []  # restic: key = repository
         seqs |= {test["seq"] for test in restore}
         jobs.append(
             {
@@ -335,6 +445,10 @@ def _kind_jobs(
                 "success_pct": c.pct(passes, checks),
                 "restore_tests": restore,
                 "location": location,
+                "restore_points": details.get("restore_points"),
+                "repository_free_pct": details.get("repository_free_pct"),
+                "copies": details.get("copies", []),
+                "verification": details.get("verification", []),
                 "status": status,
                 "reason": reason,
                 "in_latest_check": in_latest,
@@ -356,6 +470,10 @@ def _placeholder(host: str, rows: Sequence[StateRow]) -> dict[str, Any]:
         "success_pct": None,
         "restore_tests": [],
         "location": None,
+        "restore_points": None,
+        "repository_free_pct": None,
+        "copies": [],
+        "verification": [],
         "status": c.entry_status(rows),
         "reason": c.not_judged_reason(rows),
         "in_latest_check": False,

@@ -17,6 +17,11 @@ description:
     never on the command line; both are C(no_log) and any occurrence in restic's output is masked."
   - "Files: for each set (tar archives, rsync targets, database dumps), the newest file matching a pattern
     under a path, with its modification time and size."
+  - "Where the copies are: the repository location with any credential removed, and for a local path the
+    mount holding it (from C(/proc/self/mountinfo): file system type and source), so an NFS or CIFS mount
+    is told from a disk of the host itself."
+  - "Retention: the newest snapshots of this host (at most 1000: time, short ID, paths, tags), which the
+    evaluator judges against the forget policy."
   - Writes nothing on the host. C(restic check) takes the repository's exclusive lock for its duration
     (restic's own behaviour); C(--no-cache) keeps restic's cache off the host.
 version_added: "0.1.0"
@@ -24,7 +29,16 @@ author:
   - maint project
 options:
   restic_repository:
-    description: Repository location (path, C(sftp:), C(rest:), C(s3:), ...); empty means no restic here.
+    description:
+      - Repository location (path, C(sftp:), C(rest:), C(s3:), ...); empty means no restic here, unless
+        C(restic_env) sets C(RESTIC_REPOSITORY) or C(RESTIC_REPOSITORY_FILE) (a file on the host holding
+        the location, read as restic reads it).
+    type: str
+    default: ""
+  restic_repository_file:
+    description:
+      - A file on the host holding the repository location (restic's C(--repository-file)), read when
+        C(restic_repository) is empty; any credential in it is removed from what the module returns.
     type: str
     default: ""
   restic_password:
@@ -68,6 +82,14 @@ options:
     description: Recorded SHA-256 of that file; empty compares with the live file.
     type: str
     default: ""
+  restic_forget:
+    description:
+      - The repository's forget policy (C(keep_last), C(keep_hourly), C(keep_daily), C(keep_weekly),
+        C(keep_monthly), C(keep_yearly), C(keep_within), C(keep_within_hourly) ... C(keep_within_yearly),
+        C(keep_tag), C(group_by)), passed through to the evaluator (C(BKP-RESTIC-06)); empty means none.
+      - Keep counts are integers (C(-1) or C(unlimited) keeps all), durations restic's C(1y2m3d4h).
+    type: dict
+    default: {}
   file_sets:
     description:
       - File-based backups. Each item has C(name), C(path), optional C(pattern) (fnmatch, default C(*)),
@@ -124,12 +146,17 @@ linux_backup:
       sample:
         configured: true
         repository: /srv/restic
+        repository_source: option
+        mount: {path: /srv/restic, mount: /srv, fstype: nfs4, source: "nas:/export/backup"}
+        forget: {keep_daily: 7, keep_weekly: 4}
         version: 0.14.0
         reachable: {ok: true}
         snapshots:
           host: web01
           count: 1
           latest: {short_id: 8f4247f6, time: "2026-11-27T02:56:43.556625963Z", time_epoch: 1795748203}
+          listed: 1
+          list: [{short_id: 8f4247f6, time: "2026-11-27T02:56:43.556625963Z", paths: [/srv/data], tags: []}]
         check: {ran: true, ok: true, rc: 0, read_data_subset: "", errors: []}
         restore: {configured: true, ok: true, path: /etc/hostname, sha256_restored: "bc46...",
                   sha256_expected: "bc46...", expected_source: live, comparable: true}
@@ -159,6 +186,25 @@ from ansible_collections.maint.core.plugins.module_utils.probes import utc_now
 SCHEMA = 1
 MASK = "********"
 ERROR_LINES = 20
+LIST_MAX = 1000  # newest snapshots listed for the retention judgement (BKP-RESTIC-06)
+REPOSITORY_FILE_MAX = 4096
+MOUNTINFO = "/proc/self/mountinfo"
+FORGET_COUNTS = ("keep_last", "keep_hourly", "keep_daily", "keep_weekly", "keep_monthly", "keep_yearly")
+FORGET_WITHIN = (
+    "keep_within",
+    "keep_within_hourly",
+    "keep_within_daily",
+    "keep_within_weekly",
+    "keep_within_monthly",
+    "keep_within_yearly",
+)
+GROUP_BY = ("", "host", "hosts", "path", "paths", "tag", "tags")
+FORGET_SPEC = {
+    **{k: {"type": "raw"} for k in FORGET_COUNTS},
+    **{k: {"type": "str"} for k in FORGET_WITHIN},
+    "keep_tag": {"type": "list", "elements": "str"},
+    "group_by": {"type": "str"},
+}
 # restic >= 0.17 exit codes; older versions exit 1 and say why on stderr
 EXIT_KINDS = {10: "missing", 11: "locked", 12: "wrong_password"}
 PATTERNS = (
@@ -183,14 +229,11 @@ class Restic:
         self.env.update({"RESTIC_PASSWORD": password, "RESTIC_REPOSITORY": repository, "LC_ALL": "C"})
         self.env.pop("RESTIC_PASSWORD_FILE", None)
         self.env.pop("RESTIC_PASSWORD_COMMAND", None)
-        self.secrets = sorted(
-            {s for s in [password, *map(str, extra_env.values())] if len(s) >= 3}, key=len, reverse=True
-        )
+        self.env.pop("RESTIC_REPOSITORY_FILE", None)  # read by the module: the location is RESTIC_REPOSITORY
+        self.secrets = secrets_of(password, extra_env, repository)
 
     def scrub(self, text):
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return scrub(text, self.secrets)
 
     def run(self, args, binary_out=False):
         argv = [self.binary, "--no-cache", *args]
@@ -208,8 +251,109 @@ class Restic:
 
 
 def redact_url(repository):
-    """rest:https://user:secret@host/ -> rest:https://user:********@host/."""
-    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1" + MASK + "@", repository)
+    """rest:https://user:secret@host/ -> rest:https://user:********@host/; query values masked too
+    (?access_key=... -> ?access_key=********)."""
+    text = re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1" + MASK + "@", repository)
+    return re.sub(r"([?&][^=&#]+=)[^&#]*", r"\1" + MASK, text)
+
+
+def secrets_of(password, extra_env, repository):
+    """Every value masked in what the module returns, longest first."""
+    values = [password, *map(str, extra_env.values()), *url_secrets(repository)]
+    return sorted({v for v in values if len(v) >= 3 and v != repository}, key=len, reverse=True)
+
+
+def scrub(text, secrets):
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def url_secrets(repository):
+    """The password of a URL's user info and the values of its query string: masked in restic's output."""
+    found = re.findall(r"://[^/:@]*:([^/@]*)@", repository)
+    found += re.findall(r"[?&][^=&#]+=([^&#]*)", repository)
+    return [s for s in found if s]
+
+
+def resolve_repository(p):
+    """(location, where it came from, problem): the option, else RESTIC_REPOSITORY in restic_env, else the
+    file restic_repository_file (or RESTIC_REPOSITORY_FILE in restic_env) names, stripped as restic reads
+    it."""
+    env = p["restic_env"] or {}
+    if p["restic_repository"]:
+        return p["restic_repository"], "option", ""
+    if env.get("RESTIC_REPOSITORY"):
+        return str(env["RESTIC_REPOSITORY"]), "env RESTIC_REPOSITORY", ""
+    path = str(p.get("restic_repository_file") or env.get("RESTIC_REPOSITORY_FILE") or "")
+    if not path:
+        return "", "", ""
+    source = f"file {path}"
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read(REPOSITORY_FILE_MAX).decode("utf-8", "replace").strip()
+    except OSError as exc:
+        return "", source, f"repository file {path} unreadable: {exc.strerror or exc}"
+    if not text:
+        return "", source, f"repository file {path} is empty"
+    return text, source, ""
+
+
+def _unescape_mount(text):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
+
+
+def mount_of(path, mountinfo=MOUNTINFO):
+    """The mount holding ``path`` (its real path, resolved as far as it exists): mount point, file system
+    type and source from /proc/self/mountinfo, the longest mount point containing it."""
+    real = os.path.realpath(path)
+    best = None
+    with open(mountinfo, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            left, sep, right = line.partition(" - ")
+            fields = left.split()
+            extra = right.split()
+            if not sep or len(fields) < 5 or len(extra) < 2:
+                continue
+            point = _unescape_mount(fields[4])
+            inside = real == point or real.startswith(point.rstrip("/") + "/")
+            if inside and (best is None or len(point) >= len(best["mount"])):
+                best = {"mount": point, "fstype": extra[0], "source": _unescape_mount(extra[1])}
+    out = {"path": real}
+    if best is None:
+        out["reason"] = f"no mount in {mountinfo} holds {real}"
+        return out
+    out.update(best)
+    return out
+
+
+def forget_policy(spec):
+    """The forget policy as given (None values dropped, a count templated into a string made a number
+    again); the evaluator validates and applies it."""
+    out = {}
+    for key, value in (spec or {}).items():
+        if value is None or value == [] or value == "":
+            continue
+        if key in FORGET_COUNTS and isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()):
+            value = int(value)
+        out[key] = value
+    return out
+
+
+def forget_problem(policy):
+    """Why the forget policy is not one restic accepts ('' when it is): the task fails with it."""
+    for key, value in policy.items():
+        if key in FORGET_COUNTS:
+            if value == "unlimited" or (
+                isinstance(value, int) and not isinstance(value, bool) and value >= -1
+            ):
+                continue
+            return f"restic_forget.{key}: {value!r} is not a whole number of -1 or more, or 'unlimited'"
+        if key in FORGET_WITHIN and not re.match(r"^([0-9]+[ymdh])+$", str(value).strip()):
+            return f"restic_forget.{key}: {value!r} is not a duration such as 7d, 12m or 1y6m"
+        if key == "group_by" and not set(str(value).split(",")) <= set(GROUP_BY):
+            return f"restic_forget.group_by: {value!r} is not host, paths, tags or a comma list of them"
+    return ""
 
 
 def classify(rc, err):
@@ -249,12 +393,44 @@ def sha256_file(path):
     return digest.hexdigest()
 
 
+def local_path(repository):
+    """The directory of a local repository ('' for a remote backend), as restic tells them apart."""
+    if repository.startswith("local:"):
+        return repository[len("local:") :]
+    scheme = repository.split(":", 1)[0]
+    if ":" in repository and scheme in ("sftp", "rest", "s3", "gs", "azure", "b2", "swift", "rclone"):
+        return ""
+    return repository
+
+
 def read_restic(p, json_loads):
-    repository = p["restic_repository"]
+    repository, source, problem = resolve_repository(p)
+    forget = forget_policy(p.get("restic_forget"))
+    if problem:
+        return {
+            "configured": True,
+            "repository": "",
+            "repository_source": source,
+            "forget": forget,
+            "reachable": {"ok": False, "error_kind": "missing", "message": problem},
+        }
     if not repository:
         return {"configured": False, "reason": "no restic repository configured for this host"}
     binary = which(p["restic_binary"])  # a name on PATH or in an sbin folder, or a path
-    out = {"configured": True, "repository": redact_url(repository)}
+    out = {
+        "configured": True,
+        "repository": redact_url(repository),
+        "repository_source": source,
+        "forget": forget,
+    }
+    directory = local_path(repository)
+    if directory:
+        try:
+            mount = mount_of(directory, p.get("mountinfo") or MOUNTINFO)
+        except OSError as exc:
+            mount = {"path": directory, "reason": f"mounts unreadable: {exc.strerror or exc}"}
+        secrets = secrets_of(p["restic_password"], p["restic_env"] or {}, repository)
+        out["mount"] = {k: scrub(redact_url(v), secrets) for k, v in mount.items()}
     if binary is None:
         out["reachable"] = {
             "ok": False,
@@ -310,11 +486,13 @@ def read_restic(p, json_loads):
         snapshots = []
     latest = None
     parsed = 0
+    timed = []
     for snap in snapshots:
         snap_epoch = parse_time(snap.get("time", "")) if isinstance(snap, dict) else None
         if snap_epoch is None:
             continue
         parsed += 1
+        timed.append((snap_epoch, snap))
         if latest is None or snap_epoch > latest["time_epoch"]:
             latest = {
                 "id": snap.get("id", ""),
@@ -325,6 +503,16 @@ def read_restic(p, json_loads):
                 "paths": snap.get("paths", []),
                 "tags": snap.get("tags") or [],
             }
+    timed.sort(key=lambda item: item[0], reverse=True)  # stable: restic's order among equal times
+    listed = [
+        {
+            "short_id": str(snap.get("short_id", "")),
+            "time": snap.get("time", ""),
+            "paths": [str(x) for x in snap.get("paths") or []],
+            "tags": [str(x) for x in snap.get("tags") or []],
+        }
+        for _epoch, snap in timed[:LIST_MAX]
+    ]
     out["snapshots"] = {
         "host": host,
         "tags": list(p["restic_tags"]),
@@ -333,6 +521,8 @@ def read_restic(p, json_loads):
         "parsed": parsed,
         "shape": shape,
         "latest": latest,
+        "listed": len(listed),
+        "list": listed,
     }
     out["check"] = run_check(restic, p)
     out["restore"] = run_restore(restic, p, latest, json_loads)
@@ -462,6 +652,7 @@ def collect(p, json_loads):
         restic = {
             "configured": True,
             "repository": redact_url(p["restic_repository"]),
+            "forget": forget_policy(p.get("restic_forget")),
             "reachable": {
                 "ok": False,
                 "error_kind": "error",
@@ -485,6 +676,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "restic_repository": {"type": "str", "default": ""},
+            "restic_repository_file": {"type": "str", "default": ""},
             "restic_password": {"type": "str", "default": "", "no_log": True},
             "restic_env": {"type": "dict", "default": {}, "no_log": True},
             "restic_binary": {"type": "str", "default": "restic"},
@@ -495,11 +687,15 @@ def main():
             "restic_read_data_subset": {"type": "str", "default": ""},
             "restic_restore_path": {"type": "str", "default": ""},
             "restic_restore_sha256": {"type": "str", "default": ""},
+            "restic_forget": {"type": "dict", "default": {}, "options": FORGET_SPEC},
             "file_sets": {"type": "list", "elements": "dict", "default": []},
             "command_timeout": {"type": "float", "default": 1800.0},
         },
         supports_check_mode=True,
     )
+    problem = forget_problem(forget_policy(module.params["restic_forget"]))
+    if problem:
+        module.fail_json(msg=f"linux_backup_facts: {problem} (set in linux_backup_restic_forget)")
     module.exit_json(changed=False, linux_backup=collect(module.params, json.loads))
 
 
