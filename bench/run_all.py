@@ -25,9 +25,10 @@ BENCHES = [
     "cli_startup",
     "checkpoint",
     "report",
+    "trends",
 ]
 #: benches with a ``--quick`` mode
-QUICK = {"checkpoint", "report"}
+QUICK = {"checkpoint", "report", "trends"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -377,6 +377,27 @@ class _Recorder:
         return True  # keep every event in the artifacts so `maint ledger ingest` can replay it
 
 
+def _record_trends(
+    recorder: _Recorder,
+    ledger: Ledger,
+    client: Client,
+    run_id: str,
+    plan: Mapping[str, Sequence[str]],
+    ticket: str | None,
+) -> None:
+    """The capacity and error trends of the run's hosts (:mod:`runner.trends`), recorded in the run before
+    the padding; a failure to record them is the run's recording error, never an exception here."""
+    from runner import trends
+
+    try:
+        recorder.add(
+            trends.trend_rows(ledger, client.name, run_id, plan, client.settings.thresholds, ticket=ticket)
+        )
+    except Exception as exc:
+        log.exception("run %s: could not record the trend rows", run_id)
+        recorder.error = recorder.error or exc
+
+
 def _checkpoint(ledger: Ledger, client: str, signer: Signer | None) -> StoredCheckpoint | None:
     """The end-of-run checkpoint; a failure to make it is logged, never loses the run's results."""
     try:
@@ -601,6 +622,7 @@ def _execute_locked(
             default_reason = "the job could not run (see the run's artifacts)"
         else:
             default_reason = "no result recorded for this check (the play ended early for this host)"
+        _record_trends(recorder, ledger, client, run_id, plan, request.ticket)
         recorder.add(missing_rows(ctx, recorder.seen, recorder.lost, default_reason))
         counts = status_counts(recorder.results)
         ansible_status = status

@@ -243,11 +243,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
                 rows.append((key, row))
             else:
                 refused[why] = refused.get(why, 0) + 1
-        if (
-            outcome.lost_host
-            and outcome.lost_reason
-            and outcome.lost_host in {h for hs in plan.values() for h in hs}
-        ):
+        if outcome.lost_host and outcome.lost_reason and outcome.lost_host in planned:
             lost.setdefault(outcome.lost_host, outcome.lost_reason)
     if refused:
         log.warning(
@@ -256,6 +252,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
     # a killed run can leave both an event's "-partial.json" and its final file: same key, once
     added = ledger.record(list(dict(rows).items()))
     record_observations(ledger, info.client, info.run_id, assets)
+    added += _record_trends(ledger, info, plan)
 
     finished_as: RunStatus | None = None
     if info.status is RunStatus.RUNNING and not _lock_held_for(info):
@@ -299,6 +296,21 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
         refused=sum(refused.values()),
         refused_why=refused,
     )
+
+
+def _record_trends(ledger: Ledger, info: RunInfo, plan: dict[str, list[str]]) -> int:
+    """The run's capacity and error trends (:mod:`runner.trends`) from what the ledger now holds; the same
+    rows on every ingest (their keys and times are fixed), so ingesting again adds none. Never raises."""
+    from runner import trends
+
+    try:
+        rows = trends.trend_rows(
+            ledger, info.client, info.run_id, plan, trends.client_overrides(info.client), ticket=info.ticket
+        )
+        return ledger.record(rows)
+    except Exception:
+        log.exception("run %s: could not record the trend rows", info.run_id)
+        return 0
 
 
 def _scrub(folder: Path, client: str) -> None:

@@ -30,7 +30,7 @@ from tests.conftest import PLUGINS, run_playbook
 
 STATUSES = {s.value for s in Status}
 # HEALTH-LNX-03 is retired (a pending reboot is PATCH-LNX-04's, judged once by linux_patching)
-CONTROLS = [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)]
+CONTROLS = [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7, 8)]
 
 # ---------------------------------------------------------------- redact
 
@@ -135,7 +135,7 @@ def test_collectors_import_their_shared_code_and_keep_no_copy() -> None:
     """Each collector imports module_utils by FQCN (AnsiballZ ships it) instead of its own copy."""
     copies = ("def unavailable(", "def probe(", "def utc_now(", "def first_line(", "def read_os_release(")
     collectors = ("linux_health_facts", "linux_patching_facts", "linux_antivirus_facts", "linux_backup_facts")
-    for name in (*collectors, "linux_asset_facts"):
+    for name in (*collectors, "linux_asset_facts", "linux_access_facts"):
         text = (PLUGINS / "modules" / f"{name}.py").read_text()
         assert "from ansible_collections.maint.core.plugins.module_utils." in text, name
         assert [c for c in (*copies, "C_ENV =") if c in text] == [], name
@@ -397,7 +397,7 @@ def task(tasks: dict[str, dict[str, Any]], name: str, play: str = "Role and plug
     return tasks[f"{play} / {name}"]
 
 
-def test_role_emits_its_six_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
+def test_role_emits_its_seven_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
     res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Evaluate host health")
     assert res["changed"] is False and res.get("failed", False) is False
     rows = res["maint_results"]
@@ -420,7 +420,7 @@ def test_role_emits_its_six_results_with_client_overrides(tasks: dict[str, dict[
         assert by["HEALTH-LNX-04"]["status"] == "not_checked"
         assert by["HEALTH-LNX-04"]["evidence"]["reason"].startswith("systemd is not the init system")
     summary = res["maint_summary"]
-    assert set(summary) == STATUSES and sum(summary.values()) == 6
+    assert set(summary) == STATUSES and sum(summary.values()) == len(CONTROLS)
     assert summary == {s: sum(r["status"] == s for r in rows) for s in STATUSES}
 
 

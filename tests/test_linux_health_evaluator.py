@@ -81,9 +81,11 @@ def test_registry_entry() -> None:
     ev = evaluators.get("linux_health")
     assert ev.role == "linux_health"
     # HEALTH-LNX-03 is retired: a pending reboot is judged once, by linux_patching (PATCH-LNX-04)
-    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)]
+    assert [c.control for c in ev.controls] == [f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7, 8)]
     assert dict(ev.defaults) == dict(DEFAULTS)
-    assert [c.control for c in evaluators.controls_for_role("linux_health")] == list(CONTROL_IDS)
+    # the role's controls also hold the trends judged from the ledger after the run (runner.trends)
+    trends = ["HEALTH-LNX-09", "HEALTH-LNX-10"]
+    assert [c.control for c in evaluators.controls_for_role("linux_health")] == [*CONTROL_IDS, *trends]
 
 
 def test_role_defaults_match_evaluator_defaults() -> None:
@@ -150,7 +152,7 @@ BAD_THRESHOLDS: list[tuple[dict[str, Any], str]] = [
     ({"inode_warn_pct": -1}, "inode_warn_pct: Input should be greater than or equal to 0"),
     ({"fs_fail_pct": 101}, "fs_fail_pct: Input should be less than or equal to 100"),
     ({"uptime_warn_days": True}, "uptime_warn_days: Input should be a valid integer"),
-    ({"skip_controls": ["HEALTH-LNX-08"]}, "skip_controls names unknown controls ['HEALTH-LNX-08']"),
+    ({"skip_controls": ["HEALTH-LNX-11"]}, "skip_controls names unknown controls ['HEALTH-LNX-11']"),
 ]
 
 

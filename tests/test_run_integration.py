@@ -25,8 +25,9 @@ from tests.conftest import BASE_HOSTS, BASE_SETTINGS, MakeClient
 
 pytestmark = pytest.mark.integration
 
-# HEALTH-LNX-03 is retired: a pending reboot is judged once, by linux_patching (PATCH-LNX-04)
-CONTROLS = {f"HEALTH-LNX-0{i}" for i in (1, 2, 4, 5, 6, 7)}
+# HEALTH-LNX-03 is retired: a pending reboot is judged once, by linux_patching (PATCH-LNX-04); HEALTH-LNX-09
+# and HEALTH-LNX-10 are the trends the run records after the play (runner.trends)
+CONTROLS = {f"HEALTH-LNX-{i:02}" for i in (1, 2, 4, 5, 6, 7, 8, 9, 10)}
 LOCAL = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
 BIN = Path(sys.executable).parent
 

@@ -207,7 +207,8 @@ def test_sigkilled_run_shows_abandoned_and_ingest_abandoned_closes_it(
         assert _job_processes(marker) == [], "the abandoned job's leftovers are stopped first"
         info = ledger.run(shown["run_id"])
         assert info is not None and info.status is RunStatus.INTERRUPTED
-        assert len(ledger.results_for_run(shown["run_id"])) == 12 * 6  # 12 hosts x linux_health's 6 controls
+        # 12 hosts x linux_health's 7 controls and its 2 trends
+        assert len(ledger.results_for_run(shown["run_id"])) == 12 * 9
         assert ingest_abandoned(ledger) == []
         (shown,) = json.loads(cli.invoke(app, ["runs", "acme", "--json"], catch_exceptions=False).output)
         assert shown["status"] == "interrupted"

@@ -110,10 +110,15 @@ def evaluate(kind: str, raw: Any, thresholds: Mapping[str, Any] | None = None) -
 
 
 def controls_for_role(role: str) -> list[Control]:
-    """Every control a role's evaluators can emit, in registration order."""
+    """Every control a role's evaluators can emit: module by module in :data:`MODULES` order, then in
+    registration order (the same whichever module a caller imported first)."""
     _load()
     seen: dict[str, Control] = {}
-    for ev in _REGISTRY.values():
+    order = {module: i for i, module in enumerate(MODULES)}
+    ranked = sorted(
+        enumerate(_REGISTRY.values()), key=lambda p: (order.get(p[1].fn.__module__, len(order)), p[0])
+    )
+    for _i, ev in ranked:
         if ev.role == role:
             for control in ev.controls:
                 seen.setdefault(control.control, control)

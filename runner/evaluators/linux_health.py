@@ -1,6 +1,8 @@
-"""Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-07.
+"""Judge the raw output of the ``linux_health_facts`` module: controls HEALTH-LNX-01 to HEALTH-LNX-08.
 
 HEALTH-LNX-03 (a pending reboot) is retired: ``linux_patching`` judges it once, as PATCH-LNX-04.
+HEALTH-LNX-09 and HEALTH-LNX-10 (days to full, errors rising) are judged from the ledger's history by
+:mod:`runner.trends`, from the ``volumes`` of HEALTH-LNX-01 and the ``error_counts`` of HEALTH-LNX-08.
 
 The raw data is the module's ``linux_health`` key (a saved whole module result is unwrapped). Each probe in
 it says ``available: false`` and why when it could not run; such a control is ``not_checked`` with that
@@ -30,7 +32,13 @@ from runner.evaluators import EvaluatorError, evaluator
 from runner.evaluators.common import check_known_controls, validate_raw, validate_thresholds
 from runner.evaluators.smartctl import DEFAULTS as SMART_DEFAULTS
 from runner.evaluators.smartctl import KIND as SMARTCTL_KIND
-from runner.evaluators.smartctl import SMART, evaluate_smartctl, judge_disks, parse_smart_thresholds
+from runner.evaluators.smartctl import (
+    SMART,
+    error_log_count,
+    evaluate_smartctl,
+    judge_disks,
+    parse_smart_thresholds,
+)
 from runner.evaluators.smartctl import not_checked as smart_not_checked
 from runner.results import Control, Finding, Severity, Status
 
@@ -44,12 +52,19 @@ FS_INODES = _CATALOGUE.control("HEALTH-LNX-02").as_control()
 FAILED_UNITS = _CATALOGUE.control("HEALTH-LNX-04").as_control()
 TIME_SYNC = _CATALOGUE.control("HEALTH-LNX-05").as_control()
 UPTIME = _CATALOGUE.control("HEALTH-LNX-06").as_control()
+ERROR_EVENTS = _CATALOGUE.control("HEALTH-LNX-08").as_control()
 # HEALTH-LNX-03 (a pending reboot) is retired: linux_patching judges it once, as PATCH-LNX-04
-CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, FAILED_UNITS, TIME_SYNC, UPTIME, SMART)
+CONTROLS: tuple[Control, ...] = (FS_SPACE, FS_INODES, FAILED_UNITS, TIME_SYNC, UPTIME, SMART, ERROR_EVENTS)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+#: skip_controls may name every control of the role (the trend controls too: runner.trends skips them)
+ROLE_CONTROL_IDS: tuple[str, ...] = tuple(spec.id for spec in _CATALOGUE.for_role(KIND))
+#: most volumes listed in HEALTH-LNX-01's ``volumes`` (the input of the days-to-full trend)
+MAX_VOLUMES = 100
 
 #: threshold names are the role variables without the ``linux_health_`` prefix; values: the catalogue
 DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[KIND].defaults(KIND))
+#: the role's thresholds only the trend step uses (runner.evaluators.trends): accepted and ignored here
+TREND_THRESHOLDS = frozenset(set(_CATALOGUE.roles[KIND].thresholds) - set(DEFAULTS))
 
 
 # ---------------------------------------------------------------- thresholds
@@ -72,6 +87,7 @@ class Thresholds(BaseModel):
     smart_reallocated_fail: StrictInt = Field(ge=1)
     smart_pending_fail: StrictInt = Field(ge=1)
     smart_media_errors_fail: StrictInt = Field(ge=1)
+    journal_errors_warn: StrictInt = Field(ge=1)
     skip_controls: list[StrictStr]
 
     @model_validator(mode="after")
@@ -87,7 +103,7 @@ class Thresholds(BaseModel):
             raise ValueError(
                 f"inode_warn_pct ({self.inode_warn_pct}) is above inode_fail_pct ({self.inode_fail_pct})"
             )
-        check_known_controls(self.skip_controls, CONTROL_IDS)
+        check_known_controls(self.skip_controls, ROLE_CONTROL_IDS)
         return self
 
 
@@ -182,6 +198,26 @@ class _Smart(_Probe):
     skipped: StrictInt = 0
 
 
+class _Journal(_Probe):
+    """Entries of priority err or worse in the last ``hours`` hours (``journalctl -p err``)."""
+
+    count: NonNegativeInt | None = None
+    hours: StrictInt = 24
+    #: the count stopped at the collector's limit (``max_entries``): a lower bound
+    truncated: bool = False
+    max_entries: StrictInt | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.available and self.count is None:
+            raise ValueError("'count' is required when available is true")
+        return self
+
+
+_NO_JOURNAL_PROBE = _Journal(
+    available=False, reason="the collector sent no 'journal' probe (collector older than HEALTH-LNX-08)"
+)
+
 _NO_SMART_PROBE = _Smart(
     available=False, reason="the collector sent no 'smart' probe (collector older than HEALTH-LNX-07)"
 )
@@ -197,6 +233,7 @@ class _Health(_Raw):
     systemd: _Systemd
     time_sync: _TimeSync
     smart: _Smart = _NO_SMART_PROBE
+    journal: _Journal = _NO_JOURNAL_PROBE
 
 
 def parse_raw(raw: Any) -> _Health:
@@ -213,7 +250,8 @@ def parse_raw(raw: Any) -> _Health:
 
 
 def parse_thresholds(thresholds: Mapping[str, Any]) -> Thresholds:
-    return validate_thresholds(Thresholds, thresholds, kind=KIND)
+    own = {k: v for k, v in thresholds.items() if k not in TREND_THRESHOLDS}
+    return validate_thresholds(Thresholds, own, kind=KIND)
 
 
 # ---------------------------------------------------------------- judgements
@@ -260,6 +298,7 @@ def _judge_usage(
         (th.inode_warn_pct, th.inode_fail_pct) if inodes else (th.fs_warn_pct, th.fs_fail_pct)
     )
     measured: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
     excluded: list[dict[str, str]] = []
     unreadable: list[dict[str, str]] = []
     for fs in probe.items:
@@ -298,6 +337,10 @@ def _judge_usage(
                     "size_bytes": fs.size_bytes or 0,
                 }
             )
+            # the trend's input: size is what df's Use% counts (used + available, reserved blocks left out)
+            volumes.append(
+                {"mount": fs.mount, "fstype": fs.fstype, "size_bytes": used + avail, "used_bytes": used}
+            )
     if not measured and not unreadable:
         return _not_checked(control, "no filesystem left to check after exclusions")
 
@@ -312,6 +355,11 @@ def _judge_usage(
     }
     if measured:
         evidence["fullest"] = {"mount": measured[0]["mount"], "used_pct": measured[0]["used_pct"]}
+    if not inodes:
+        volumes.sort(key=lambda v: v["mount"])
+        evidence["volumes"] = volumes[:MAX_VOLUMES]
+        if len(volumes) > MAX_VOLUMES:
+            evidence["volumes_more"] = len(volumes) - MAX_VOLUMES
     if unreadable:
         evidence["unreadable"] = unreadable
     if excluded:
@@ -456,9 +504,40 @@ def _judge_smart(smart: _Smart, th: Thresholds) -> Finding:
     return finding
 
 
+def _judge_errors(journal: _Journal, smart: _Smart, th: Thresholds) -> Finding:
+    counts: dict[str, int] = {}
+    evidence: dict[str, Any] = {"hours": journal.hours, "journal_errors_warn": th.journal_errors_warn}
+    if journal.available and journal.count is not None:
+        counts["journal"] = journal.count
+        if journal.truncated:
+            evidence["journal_truncated"] = True
+    else:
+        evidence["journal_reason"] = journal.reason
+    if smart.available:
+        for disk in smart.disks:
+            found = error_log_count(disk)
+            if found is not None:
+                counts[f"smart:{found[0]}"] = found[1]
+    if not counts:
+        smart_why = smart.reason if not smart.available else "no disk reported an error log"
+        return _not_checked(ERROR_EVENTS, f"journal: {journal.reason}; SMART: {smart_why}")
+    evidence["error_counts"] = counts
+    if "journal" in counts and counts["journal"] >= th.journal_errors_warn:
+        return ERROR_EVENTS.finding(
+            Status.WARN,
+            evidence,
+            severity=Severity.MEDIUM,
+            remediation=(
+                f"{counts['journal']} journal entries of priority err or worse in the last {journal.hours} "
+                f"hours (warns from {th.journal_errors_warn}). {ERROR_EVENTS.remediation}"
+            ),
+        )
+    return ERROR_EVENTS.finding(Status.PASS, evidence, remediation="")
+
+
 @evaluator(KIND, role="linux_health", controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
-    """Linux host health: disk space, inodes, failed units, time sync, uptime, SMART."""
+    """Linux host health: disk space, inodes, failed units, time sync, uptime, SMART, error events."""
     th = parse_thresholds(thresholds)
     health = parse_raw(raw)
     findings = [
@@ -468,6 +547,7 @@ def evaluate_linux_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Findi
         _judge_time(health.time_sync),
         _judge_uptime(health.uptime, th, health.kernel),
         _judge_smart(health.smart, th),
+        _judge_errors(health.journal, health.smart, th),
     ]
     return [_skip(f, th.skip_controls) for f in findings]
 

@@ -347,3 +347,44 @@ def evaluate_smartctl(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     if isinstance(raw, list):
         return [judge_disks(raw, th)]
     return [judge_disks([raw], th)]
+
+
+def error_log_count(raw: Any) -> tuple[str, int] | None:
+    """(device, entries of its error log) of one disk's ``smartctl -j -a`` output; None when it has none.
+
+    ATA: ``ata_smart_error_log`` ``extended`` or ``summary`` ``count`` (the larger, as smartctl ``-l error``
+    and ``-l xerror`` report them); SCSI: the ``total_uncorrected_errors`` of ``scsi_error_counter_log``
+    summed over read, write and verify; NVMe: ``nvme_smart_health_information_log.num_err_log_entries``.
+    The input of HEALTH-LNX-08 (and of its trend, HEALTH-LNX-10).
+    """
+    if not isinstance(raw, Mapping):
+        return None
+    device = raw.get("device")
+    name = device.get("name") if isinstance(device, Mapping) else None
+    if not isinstance(name, str) or not name:
+        return None
+    counts: list[int] = []
+    ata = raw.get("ata_smart_error_log")
+    if isinstance(ata, Mapping):
+        for part in ("extended", "summary"):
+            log = ata.get(part)
+            count = _int(log.get("count")) if isinstance(log, Mapping) else None
+            if count is not None and count >= 0:
+                counts.append(count)
+        if counts:
+            return name, max(counts)
+    scsi = raw.get("scsi_error_counter_log")
+    if isinstance(scsi, Mapping):
+        for part in ("read", "write", "verify"):
+            log = scsi.get(part)
+            count = _int(log.get("total_uncorrected_errors")) if isinstance(log, Mapping) else None
+            if count is not None and count >= 0:
+                counts.append(count)
+        if counts:
+            return name, sum(counts)
+    nvme = raw.get("nvme_smart_health_information_log")
+    if isinstance(nvme, Mapping):
+        count = _int(nvme.get("num_err_log_entries"))
+        if count is not None and count >= 0:
+            return name, count
+    return None

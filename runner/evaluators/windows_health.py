@@ -1,11 +1,13 @@
-"""Judge the windows_health PowerShell collector's JSON: controls HEALTH-WIN-01 to HEALTH-WIN-05.
+"""Judge the windows_health PowerShell collector's JSON: controls HEALTH-WIN-01 to HEALTH-WIN-06.
 
 The raw data is the object the role's collector (``roles/windows_health/files/collect_health.ps1``) prints
 with ``ConvertTo-Json -Depth 5``: fixed volumes (``Win32_LogicalDisk`` with ``DriveType=3``), the operating
 system (``Win32_OperatingSystem``), the pending-reboot registry keys, the automatic services
 (``Get-Service``) and a count of critical/error events in the System log. Enums and dates may come in the
 Windows PowerShell 5.1 or the PowerShell 7 encoding (see :mod:`runner.evaluators.windows_common`). A probe
-that could not run is ``not_checked`` with its reason, never ``pass``.
+that could not run is ``not_checked`` with its reason, never ``pass``. HEALTH-WIN-07 and HEALTH-WIN-08
+(days to full, errors rising) are judged from the ledger's history by :mod:`runner.trends`, from the
+``volumes`` of HEALTH-WIN-01 and the ``error_counts`` of HEALTH-WIN-06.
 """
 
 from __future__ import annotations
@@ -57,11 +59,18 @@ REBOOT = _CATALOGUE.control("HEALTH-WIN-02").as_control()
 UPTIME = _CATALOGUE.control("HEALTH-WIN-03").as_control()
 SERVICES = _CATALOGUE.control("HEALTH-WIN-04").as_control()
 EVENTS = _CATALOGUE.control("HEALTH-WIN-05").as_control()
-CONTROLS: tuple[Control, ...] = (VOLUMES, REBOOT, UPTIME, SERVICES, EVENTS)
+ERROR_COUNT = _CATALOGUE.control("HEALTH-WIN-06").as_control()
+CONTROLS: tuple[Control, ...] = (VOLUMES, REBOOT, UPTIME, SERVICES, EVENTS, ERROR_COUNT)
 CONTROL_IDS: tuple[str, ...] = tuple(c.control for c in CONTROLS)
+#: skip_controls may name every control of the role (the trend controls too: runner.trends skips them)
+ROLE_CONTROL_IDS: tuple[str, ...] = tuple(spec.id for spec in _CATALOGUE.for_role(ROLE))
+#: most volumes listed in HEALTH-WIN-01's ``volumes`` (the input of the days-to-full trend)
+MAX_VOLUMES = 100
 
 #: threshold names are the role variables without the role prefix; values, types and ranges: the catalogue
 DEFAULTS: Mapping[str, Any] = MappingProxyType(_CATALOGUE.roles[ROLE].defaults(KIND))
+#: the role's thresholds only the trend step uses (runner.evaluators.trends): accepted and ignored here
+TREND_THRESHOLDS = frozenset(set(_CATALOGUE.roles[ROLE].thresholds) - set(DEFAULTS))
 
 
 class Thresholds(BaseModel):
@@ -86,7 +95,7 @@ class Thresholds(BaseModel):
                 f"volume_warn_free_pct ({self.volume_warn_free_pct}) is below volume_fail_free_pct "
                 f"({self.volume_fail_free_pct}): warn must come first as space shrinks"
             )
-        check_known_controls(self.skip_controls, CONTROL_IDS)
+        check_known_controls(self.skip_controls, ROLE_CONTROL_IDS)
         return self
 
 
@@ -140,6 +149,10 @@ class _Events(Probe):
     critical: NonNegativeInt = 0
     error: NonNegativeInt = 0
     top: Any = None
+    #: critical + error events of the last 24 hours (HEALTH-WIN-06); absent from collectors before it
+    errors_24h: NonNegativeInt | None = None
+    max_events: NonNegativeInt | None = None
+    truncated: bool = False
 
 
 class _Health(WinRaw):
@@ -190,6 +203,7 @@ def _volumes(probe: _Volumes, th: Thresholds) -> Finding:
     if not probe.available:
         return not_checked(VOLUMES, probe.reason)
     measured: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
     excluded: list[dict[str, str]] = []
     for disk in _items(probe.items, _Disk, "volumes.items"):
         if disk.DriveType != 3:
@@ -220,6 +234,10 @@ def _volumes(probe: _Volumes, th: Thresholds) -> Finding:
                 "size_gib": round(disk.Size / _GIB, 1),
             }
         )
+        # the trend's input (runner.trends): exact bytes, not the rounded GiB
+        volumes.append(
+            {"volume": disk.DeviceID, "size_bytes": disk.Size, "used_bytes": disk.Size - disk.FreeSpace}
+        )
     if not measured:
         return not_checked(VOLUMES, "no fixed volume with a size to check")
     measured.sort(key=lambda m: (m["free_pct"], m["volume"]))
@@ -231,7 +249,10 @@ def _volumes(probe: _Volumes, th: Thresholds) -> Finding:
         "checked": len(measured),
         "offending": offending,
         "fullest": {"volume": measured[0]["volume"], "free_pct": measured[0]["free_pct"]},
+        "volumes": sorted(volumes, key=lambda v: v["volume"])[:MAX_VOLUMES],
     }
+    if len(volumes) > MAX_VOLUMES:
+        evidence["volumes_more"] = len(volumes) - MAX_VOLUMES
     if excluded:
         evidence["excluded"] = excluded
     if not offending:
@@ -361,10 +382,28 @@ def _events(probe: _Events, th: Thresholds) -> Finding:
     return EVENTS.finding(status, evidence)
 
 
+def _error_count(probe: _Events) -> Finding:
+    if not probe.available:
+        return not_checked(ERROR_COUNT, probe.reason)
+    if probe.errors_24h is None:
+        return not_checked(
+            ERROR_COUNT,
+            "the collector gives no 24-hour count (collector older than HEALTH-WIN-06)",
+            remediation="Update the windows_health role (collect_health.ps1) so the count is collected.",
+        )
+    evidence: dict[str, Any] = {"error_counts": {"system_log": probe.errors_24h}, "hours": 24}
+    if probe.max_events is not None:
+        evidence["max_events"] = probe.max_events
+    if probe.truncated:  # a lower bound: the count stopped at the collector's limit
+        evidence["truncated"] = True
+    return ERROR_COUNT.finding(Status.PASS, evidence, remediation="")
+
+
 @evaluator(KIND, role=ROLE, controls=CONTROLS, defaults=DEFAULTS)
 def evaluate_windows_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     """Windows server health: free space, pending reboot, uptime, stopped services, System-log errors."""
-    th = validate_thresholds(Thresholds, thresholds, kind=KIND)
+    own = {k: v for k, v in thresholds.items() if k not in TREND_THRESHOLDS}
+    th = validate_thresholds(Thresholds, own, kind=KIND)
     health = parse_raw(raw)
     now = ps_datetime(health.collected_at, f"{KIND}: collected_at")
     judged = {
@@ -373,6 +412,7 @@ def evaluate_windows_health(raw: Any, thresholds: Mapping[str, Any]) -> list[Fin
         UPTIME.control: lambda: _uptime(health.os, now, th),
         SERVICES.control: lambda: _services(health.services, th),
         EVENTS.control: lambda: _events(health.events, th),
+        ERROR_COUNT.control: lambda: _error_count(health.events),
     }
     try:
         return [

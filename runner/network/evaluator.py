@@ -1,8 +1,9 @@
 """The ``network_config`` evaluator: a saved or fetched configuration judged by its rule pack.
 
 Raw data: ``{"platform": "<a Platform value, e.g. cisco_ios>" | "auto", "config": "<configuration
-text>"}``. Thresholds are the review overrides
-(``{"disabled": [...], "params": {...}}``), normally the client's
+text>"}``, optionally with ``"access_approved_admins": [...]`` (the host variable the network_config action
+passes on: approved administrators of the rules declaring ``approved_admins``). Thresholds are the review
+overrides (``{"disabled": [...], "params": {...}}``), normally the client's
 ``maintenance.thresholds.network_config``.
 """
 
@@ -13,12 +14,28 @@ from typing import Any
 
 from runner import catalogue
 from runner.evaluators import EvaluatorError, evaluator
+from runner.network.checks.access import APPROVED_VAR, with_approved_admins
 from runner.network.platforms import NetworkConfigError, Platform, detect_platform
 from runner.network.review import all_controls, review
 from runner.results import Finding
 
 #: the review overrides' defaults (nothing disabled, the rule packs' parameters): the catalogue's
-_DEFAULTS = catalogue.load().roles["network_config"].defaults()
+_ROLE = catalogue.load().roles["network_config"]
+_DEFAULTS = _ROLE.defaults("network_config")
+#: the role's thresholds tuning its other kinds (HEALTH-NET-01's ``interface_errors_warn``) and its
+#: controls that are not rule-pack rules (HEALTH-NET-01...): not the review's business
+_OTHER_THRESHOLDS = frozenset(_ROLE.thresholds) - frozenset(_DEFAULTS)
+_NOT_RULES = frozenset(c for c in _ROLE.controls if "network_config" not in _ROLE.kinds_of.get(c, ()))
+
+
+def review_overrides(thresholds: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of the role's thresholds the rule-pack review takes (``disabled`` rules, ``params``);
+    any other key stays, so the review still refuses a key nobody knows."""
+    out = {k: v for k, v in thresholds.items() if k not in _OTHER_THRESHOLDS}
+    disabled = out.get("disabled")
+    if isinstance(disabled, list):
+        out["disabled"] = [d for d in disabled if d not in _NOT_RULES]
+    return out
 
 
 @evaluator("network_config", role="network_config", controls=all_controls(), defaults=_DEFAULTS)
@@ -35,6 +52,7 @@ def network_config(raw: Any, thresholds: Mapping[str, Any]) -> list[Finding]:
     except NetworkConfigError as exc:
         raise EvaluatorError(f"network_config: {exc}") from exc
     try:
-        return review(platform, raw["config"], overrides=thresholds)
+        overrides = with_approved_admins(review_overrides(thresholds), raw.get(APPROVED_VAR))
+        return review(platform, raw["config"], overrides=overrides)
     except NetworkConfigError as exc:
         raise EvaluatorError(f"network_config: {exc}") from exc

@@ -7,7 +7,8 @@ command that shows the configuration and whether it needs enable mode.
 is one of :class:`FetchFailure` (auth failed, timeout, refused, dropped, unexpected prompt/output).
 :func:`fetch_device` also sends the driver's asset facts commands after the configuration, in the same
 session, and returns their outputs beside it (:class:`Fetched`); a facts command that fails never fails
-the fetch.
+the fetch. Then, while the session is still usable, the driver's interface counters command
+(``counters_command``, HEALTH-NET-01): its failure never fails the fetch either (``counters_missing``).
 The raw text holds secrets: callers keep it out of task results, logs and artifacts (see the
 ``maint.core.network_config`` action plugin). Credentials never appear in an error message.
 
@@ -370,20 +371,26 @@ class Fetched:
     config: str = field(repr=False)
     facts: dict[str, str] = field(default_factory=dict)
     facts_missing: str | None = None
+    #: the interface counters command's output (None: not collected, ``counters_missing`` says why)
+    counters: str | None = field(default=None, repr=False)
+    counters_missing: str | None = None
 
 
 def fetch_config(target: FetchTarget) -> str:
     """The device's configuration as it shows it (raw, with secrets); raises :class:`FetchError`."""
-    return fetch_device(target, facts=False).config
+    return fetch_device(target, facts=False, counters=False).config
 
 
-def fetch_device(target: FetchTarget, *, facts: bool = True) -> Fetched:
-    """The configuration and then, in the same session, the platform's asset facts commands.
+def fetch_device(target: FetchTarget, *, facts: bool = True, counters: bool = True) -> Fetched:
+    """The configuration and then, in the same session, the platform's asset facts commands and its
+    interface counters command.
 
     Raises :class:`FetchError` when the configuration cannot be fetched. A facts command that fails
     (refused with an error line, timed out, session gone) never does: the configuration is returned
     with ``facts_missing`` saying which command and why; after a command that broke the session no
-    further command is sent.
+    further command is sent. The counters command is sent after the facts (also after a facts command the
+    device refused: the session is fine); its output or why there is none: ``counters`` /
+    ``counters_missing``.
     """
     _quiet_netmiko()
     platform = driver(target.platform)
@@ -392,6 +399,8 @@ def fetch_device(target: FetchTarget, *, facts: bool = True) -> Fetched:
     guard = _Guard(target.read_timeout)
     outputs: dict[str, str] = {}
     missing: str | None = None
+    counters_out: str | None = None
+    counters_missing: str | None = None
     try:
         conn = _connect(target, guard)
         if platform.enable and not conn.check_enable_mode():
@@ -406,6 +415,8 @@ def fetch_device(target: FetchTarget, *, facts: bool = True) -> Fetched:
         config = _check(target, raw)
         if facts:
             outputs, missing = _facts(target, conn, guard)
+        if counters:
+            counters_out, counters_missing = _counters(target, conn, guard, missing)
     except FetchError:
         guard.abandoned = True
         raise
@@ -417,7 +428,7 @@ def fetch_device(target: FetchTarget, *, facts: bool = True) -> Fetched:
         raise error from None
     finally:
         guard.close()
-    return Fetched(config, outputs, missing)
+    return Fetched(config, outputs, missing, counters_out, counters_missing)
 
 
 def refusal(platform: Platform, output: str) -> str | None:
@@ -434,27 +445,50 @@ def _facts(target: FetchTarget, conn: BaseConnection, guard: _Guard) -> tuple[di
     """Each facts command's output, and why the facts are incomplete (None: they are not)."""
     outputs: dict[str, str] = {}
     for command in driver(target.platform).facts_commands:
-        guard.start(f"the facts command '{command}'", target.read_timeout + 1.0)
-        try:
-            out = conn.send_command(command, read_timeout=target.read_timeout)
-            if not isinstance(out, str):
-                raise UnexpectedOutput(target, f"{command} returned {type(out).__name__}")
-            if not _alive(conn):
-                raise Dropped(target, f"the session closed during '{command}'")
-        except Exception as exc:
-            # the session may be unusable now: no further command, no logout on it
-            guard.abandoned = True
-            error = exc if isinstance(exc, FetchError) else _classify(target, exc, guard)
-            reason = f"'{command}': {error.reason.value}: {error.detail}"
+        out, reason = _send(target, conn, guard, command, "facts")
+        if reason is not None:
             log.warning("%s: asset facts not collected: %s", target.name, reason)
             return outputs, reason
-        refused = refusal(target.platform, out)
-        if refused is not None:
-            reason = f"'{command}' refused by the device: {refused}"
-            log.warning("%s: asset facts not collected: %s", target.name, reason)
-            return outputs, reason
+        assert out is not None
         outputs[command] = out
     return outputs, None
+
+
+def _counters(
+    target: FetchTarget, conn: BaseConnection, guard: _Guard, facts_missing: str | None
+) -> tuple[str | None, str | None]:
+    """The interface counters command's output, or why there is none."""
+    command = driver(target.platform).counters_command
+    if command is None:
+        return None, f"no interface counters command for {target.platform.value}"
+    if guard.abandoned:
+        return None, f"'{command}' not sent: the session ended after {facts_missing or 'the facts'}"
+    out, reason = _send(target, conn, guard, command, "counters")
+    if reason is not None:
+        log.warning("%s: interface counters not collected: %s", target.name, reason)
+    return out, reason
+
+
+def _send(
+    target: FetchTarget, conn: BaseConnection, guard: _Guard, command: str, what: str
+) -> tuple[str | None, str | None]:
+    """One command after the configuration: ``(output, None)``, or ``(None, why not)``."""
+    guard.start(f"the {what} command '{command}'", target.read_timeout + 1.0)
+    try:
+        out = conn.send_command(command, read_timeout=target.read_timeout)
+        if not isinstance(out, str):
+            raise UnexpectedOutput(target, f"{command} returned {type(out).__name__}")
+        if not _alive(conn):
+            raise Dropped(target, f"the session closed during '{command}'")
+    except Exception as exc:
+        # the session may be unusable now: no further command, no logout on it
+        guard.abandoned = True
+        error = exc if isinstance(exc, FetchError) else _classify(target, exc, guard)
+        return None, f"'{command}': {error.reason.value}: {error.detail}"
+    refused = refusal(target.platform, out)
+    if refused is not None:
+        return None, f"'{command}' refused by the device: {refused}"
+    return out, None
 
 
 def _dead(guard: _Guard) -> bool:

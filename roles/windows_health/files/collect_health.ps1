@@ -3,7 +3,8 @@
 [CmdletBinding()]
 param(
     [int]$EventHours = 24,
-    [int]$EventTop = 10
+    [int]$EventTop = 10,
+    [int]$EventMax = 10000
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
@@ -79,14 +80,21 @@ try {
 }
 
 try {
-    $since = (Get-Date).AddHours(-$EventHours)
-    $events = @()
+    $now = Get-Date
+    $since = $now.AddHours(-$EventHours)
+    # HEALTH-WIN-06 counts a fixed 24 hours (the same every run, so runs compare): one read covers both
+    $day = $now.AddHours(-24)
+    $first = if ($since -lt $day) { $since } else { $day }
+    $read = @()
     try {
-        $events = @(Get-WinEvent -FilterHashtable @{ LogName = 'System'; Level = 1, 2; StartTime = $since })
+        # newest first, at most EventMax: a log flooded with errors cannot stall the collector
+        $read = @(Get-WinEvent -FilterHashtable @{ LogName = 'System'; Level = 1, 2; StartTime = $first } -MaxEvents $EventMax)
     } catch {
-        # Get-WinEvent throws when nothing matches; that is the healthy case, not a failure
+        # Get-WinEvent throws when nothing matches ("No events were found..."): that is 0, not a failure
         if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') { throw }
     }
+    $events = @($read | Where-Object { $_.TimeCreated -ge $since })
+    $lastDay = @($read | Where-Object { $_.TimeCreated -ge $day })
     $top = @($events | Group-Object -Property 'ProviderName', 'Id' | Sort-Object Count -Descending | Select-Object -First $EventTop |
             ForEach-Object {
                 $newest = $_.Group | Sort-Object TimeCreated -Descending | Select-Object -First 1
@@ -100,11 +108,14 @@ try {
                 }
             })
     $result.events = [ordered]@{
-        available = $true
-        hours     = $EventHours
-        critical  = @($events | Where-Object { $_.Level -eq 1 }).Count
-        error     = @($events | Where-Object { $_.Level -eq 2 }).Count
-        top       = $top
+        available  = $true
+        hours      = $EventHours
+        critical   = @($events | Where-Object { $_.Level -eq 1 }).Count
+        error      = @($events | Where-Object { $_.Level -eq 2 }).Count
+        top        = $top
+        errors_24h = $lastDay.Count
+        max_events = $EventMax
+        truncated  = ($read.Count -ge $EventMax)
     }
 } catch {
     $result.events = [ordered]@{ available = $false; reason = "reading the System event log failed: $($_.Exception.Message)" }

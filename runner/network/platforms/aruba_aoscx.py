@@ -61,6 +61,7 @@ DRIVER = PlatformDriver(
     normaliser=Normaliser(drop=VOLATILE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE),
     facts_commands=("show system", "show version"),
+    counters_command="show interface",
     cli=Cli(
         prompt="{h}# ",
         version_commands=("show version",),

@@ -92,6 +92,7 @@ DRIVER = PlatformDriver(
     normaliser=Normaliser(drop=VOLATILE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE, wraps_lines=True),
     facts_commands=("show system information", "show version"),
+    counters_command="show interfaces",
     cli=Cli(
         prompt="{h}# \x1b[K",
         version_commands=("show system information", "show system-information", "show version"),

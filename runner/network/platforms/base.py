@@ -82,6 +82,9 @@ class PlatformDriver:
     #: the asset facts commands, sent after the configuration in the same session; all must answer
     #: (``runner.assets.network`` parses their outputs)
     facts_commands: tuple[str, ...] = ()
+    #: the interface error counters command, sent after the facts commands in the same session
+    #: (``runner.network.counters`` parses its output for HEALTH-NET-01); None: the platform has none
+    counters_command: str | None = None
 
     @property
     def fetch_command(self) -> str:

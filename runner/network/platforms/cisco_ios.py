@@ -121,6 +121,7 @@ DRIVER = PlatformDriver(
         collapse=((CERT_HEX, rf"\g<1>{CERT_PLACEHOLDER}\n"),),
     ),
     facts_commands=("show version", "show inventory"),
+    counters_command="show interfaces",
     cli=Cli(
         prompt="{h}#",
         user_prompt="{h}>",

@@ -88,6 +88,7 @@ DRIVER = PlatformDriver(
     normaliser=Normaliser(drop=VOLATILE, rewrite=REWRITE),
     masker=Masker(patterns=SECRETS, next_line=SECRET_NEXT_LINE, block_values=snmp_communities),
     facts_commands=("get system status",),
+    counters_command="fnsysctl ifconfig",
     cli=Cli(
         prompt="{h} # ",
         version_commands=("get system status",),

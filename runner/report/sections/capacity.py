@@ -6,14 +6,21 @@ also in ``offending`` with ``size_bytes`` and ``free_bytes``; threshold ``fail_p
 (``fullest: {volume, free_pct}``, used % = 100 - free %; ``offending`` with ``size_gib`` and ``free_gib``;
 threshold ``fail_free_pct``, i.e. used >= 100 - it).
 
-**Forecast.** The samples of the volume are the host's rows of that control observed in the
-:data:`WINDOW_DAYS` days before the period's end whose evidence names the volume (as ``fullest`` or in
-``offending``: a volume below the warning threshold that is not the fullest is not measured by that row). When
-the volume's size changes between two samples that give it (a resize), the series restarts at the first sample
-of the new size. With at least :data:`MIN_SAMPLES` samples on at least :data:`MIN_DAYS` distinct local days, a
-least-squares line ``used_pct = a + b * days`` is fitted (:func:`statistics.linear_regression`);
-``growth_pct_per_day`` is ``b``; when ``b > 0``, ``days_to_full`` is the days from ``ctx.as_of`` until the
-line reaches 100 % (0 when it already has), else None (flat or shrinking usage never fills).
+**Forecast.** The same fit as HEALTH-LNX-09 / HEALTH-WIN-07 (:func:`runner.evaluators.trends.days_to_full`,
+Theil-Sen), with the catalogue's default thresholds of those controls, so the report and the controls agree.
+The samples of the volume are the host's rows of that control observed in the :data:`WINDOW_DAYS` days before
+the period's end whose evidence measures the volume: its entry in ``volumes`` (rows since issue 15: used %
+is ``used_bytes / size_bytes``, the bytes the trend control fits), else its ``offending`` entry or
+``fullest`` (older rows; a volume below the warning threshold that is not the fullest is not measured by such
+a row); the last :data:`MAX_SAMPLES` are kept. When the volume's size changes between two samples that give
+it (a resize), or its used % falls more than :data:`CLEANUP_DROP_PCT` points below every earlier sample of
+the series and the next sample stays that low (a cleanup, :func:`runner.evaluators.trends.is_cleanup`), the
+series restarts there. With at least :data:`MIN_SAMPLES` samples spanning at least
+:data:`MIN_DAYS` days, a Theil-Sen line ``used_pct = a + b * days`` is fitted (``b`` the median of the slopes
+between every two samples, ``a`` the median of ``used_pct - b * days``); ``growth_pct_per_day`` is ``b``; when
+``b > 0``, ``days_to_full`` is the days from ``ctx.as_of`` until the line reaches 100 % (0 when it already
+has): HEALTH-*-09's figure at the last sample less the days from that sample to ``as_of``; else None (flat or
+shrinking usage never fills).
 
 Keys of ``build(ctx)``:
 
@@ -21,14 +28,15 @@ Keys of ``build(ctx)``:
 
   - ``host``; ``control``; ``volume``: the fullest volume of the latest result (mount point or drive letter),
     None when that result judged nothing (then ``status`` and ``reason`` say why and every number is None);
-  - ``used_pct``: its used % at that check; ``size_bytes``, ``free_bytes`` when the evidence gives them (a
-    volume in ``offending``; Windows sizes are GiB with one decimal, converted), else None;
+  - ``used_pct``: its used % at that check (as the role judged it: df's Use% on Linux); ``size_bytes``,
+    ``free_bytes`` when the evidence gives them (a volume in ``offending``; Windows sizes are GiB with one
+    decimal, converted), else None;
   - ``fail_pct``: the used % at which the control fails for this host (its evidence's threshold);
   - ``days_to_full``, ``growth_pct_per_day``: the forecast above (None without enough samples);
   - ``at_risk``: ``days_to_full <= horizon_days`` or ``used_pct >= fail_pct``;
   - ``points``: ``[[observed_at, used_pct], ...]``, the samples of the series (those the line was fitted on
     when there is one), oldest first; ``seqs``: their ledger seqs; ``resized_at``: the first sample of the
-    current size when the series restarted, else None;
+    current size (or after the cleanup) when the series restarted, else None;
   - ``status``: the control's effective status; ``reason``; ``seq``: the latest result's seq.
 - ``at_risk``: hosts at risk, sorted; ``method``: how the forecast is made (fixed text, for the template);
   ``horizon_days``: :data:`HORIZON_DAYS`; ``window_days``: :data:`WINDOW_DAYS`; ``min_samples``, ``min_days``.
@@ -36,23 +44,30 @@ Keys of ``build(ctx)``:
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from runner import catalogue
+from runner.evaluators.trends import days_to_full, is_cleanup
 from runner.report.context import ReportContext, Row
 from runner.report.sections import _common as c
 from runner.state import StateRow
 
 CONTROLS = ("HEALTH-LNX-01", "HEALTH-WIN-01")
 HORIZON_DAYS = 90
-WINDOW_DAYS = 90
-MIN_SAMPLES = 3
-MIN_DAYS = 2
-METHOD = "least squares over the samples of the last 90 days"
+#: the trend controls' defaults (HEALTH-LNX-09; HEALTH-WIN-07 has the same), so the report agrees with them
+_TREND = catalogue.load().roles["linux_health"].defaults("linux_health_trends")
+WINDOW_DAYS: int = _TREND["trend_window_days"]
+MAX_SAMPLES: int = _TREND["trend_points"]
+MIN_SAMPLES: int = _TREND["trend_min_points"]
+MIN_DAYS: int = _TREND["trend_min_days"]
+CLEANUP_DROP_PCT: int = _TREND["trend_cleanup_drop_pct"]
+METHOD = (
+    f"Theil-Sen line over the last {MAX_SAMPLES} samples of the last {WINDOW_DAYS} days "
+    f"(at least {MIN_SAMPLES} over {MIN_DAYS} days), as HEALTH-LNX-09 and HEALTH-WIN-07"
+)
 _GIB = 1024**3
 
 
@@ -89,6 +104,26 @@ def _measured(item: Mapping[str, Any], windows: bool) -> tuple[float, int | None
     return used, c.integer(item.get("size_bytes")), c.integer(item.get("free_bytes"))
 
 
+def _from_volumes(evidence: Mapping[str, Any], volume: str, key: str) -> tuple[float, int, int] | None:
+    """(used %, size, free) of ``volume`` from the trend input ``volumes`` (bytes), None when absent."""
+    for item in c.items(evidence.get("volumes")):
+        if item.get(key) == volume:
+            size, used = c.integer(item.get("size_bytes")), c.integer(item.get("used_bytes"))
+            if size and used is not None:
+                return used * 100.0 / size, size, size - used
+    return None
+
+
+def sample_of(evidence: Mapping[str, Any], volume: str, windows: bool) -> tuple[float, int | None] | None:
+    """(used %, size bytes) of ``volume`` as a forecast sample: from ``volumes`` (what HEALTH-*-09 fits),
+    else as :func:`measure` reads older rows."""
+    found = _from_volumes(evidence, volume, "volume" if windows else "mount")
+    if found is not None:
+        return found[0], found[1]
+    measured = measure(evidence, volume, windows)
+    return None if measured is None else (measured[0], measured[1])
+
+
 def measure(
     evidence: Mapping[str, Any], volume: str, windows: bool
 ) -> tuple[float, int | None, int | None] | None:
@@ -103,32 +138,39 @@ def measure(
 
 
 def series(samples: Sequence[Sample]) -> tuple[list[Sample], datetime | None]:
-    """The samples since the last size change (module docstring), and the first sample of the new size."""
+    """The last :data:`MAX_SAMPLES` samples since the last size change or cleanup (module docstring), and
+    the sample the series restarted at."""
     current: list[Sample] = []
     size: int | None = None
     resized: datetime | None = None
-    for sample in sorted(samples, key=lambda s: (s.at, s.seq)):
+    ordered = sorted(samples, key=lambda s: (s.at, s.seq))[-MAX_SAMPLES:]
+    for index, sample in enumerate(ordered):
         if sample.size_bytes is not None:
             if size is not None and sample.size_bytes != size:
                 current, resized = [], sample.at
             size = sample.size_bytes
+        now = [s.used_pct for s in ordered[index : index + 2]]
+        if is_cleanup([s.used_pct for s in current], now, CLEANUP_DROP_PCT):
+            current, resized = [], sample.at
         current.append(sample)
     return current, resized
 
 
 def forecast(samples: Sequence[Sample], as_of: datetime, zone: str) -> tuple[float | None, float | None]:
-    """(days_to_full, growth_pct_per_day) of a series, unrounded; (None, None) without enough samples."""
-    days = {s.at.astimezone(ZoneInfo(zone)).date() for s in samples}
-    if len(samples) < MIN_SAMPLES or len(days) < MIN_DAYS:
+    """(days_to_full, growth_pct_per_day) of a series, unrounded; (None, None) without enough samples.
+
+    ``zone`` is kept for the callers; the span is counted in days, whatever the local calendar."""
+    if len(samples) < MIN_SAMPLES:
         return None, None
     origin = samples[0].at
     xs = [c.days_between(origin, s.at) for s in samples]
-    ys = [s.used_pct for s in samples]
-    slope, intercept = statistics.linear_regression(xs, ys)
-    if slope <= 0:
+    if xs[-1] < MIN_DAYS:
+        return None, None
+    days, slope = days_to_full(xs, [s.used_pct for s in samples], 100.0)
+    if days is None:
         return None, slope
-    full_at = (100.0 - intercept) / slope  # days after origin
-    return max(0.0, full_at - c.days_between(origin, as_of)), slope
+    # HEALTH-*-09 counts from the last sample; the report from its as_of
+    return max(0.0, days - c.days_between(samples[-1].at, as_of)), slope
 
 
 def _fail_pct(evidence: Mapping[str, Any], windows: bool) -> float | None:
@@ -144,10 +186,10 @@ def _samples(ctx: ReportContext, rows: Sequence[Row], volume: str, windows: bool
     for row in rows:
         if row.observed_at < since or not row.conclusive:
             continue
-        measured = measure(row.evidence, volume, windows)
+        measured = sample_of(row.evidence, volume, windows)
         if measured is not None:
-            used, size, free = measured
-            found.append(Sample(row.observed_at, used, size, free, row.seq))
+            used, size = measured
+            found.append(Sample(row.observed_at, used, size, None, row.seq))
     return found
 
 

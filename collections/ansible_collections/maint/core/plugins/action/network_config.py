@@ -7,7 +7,12 @@ the task result holds only ``maint_results`` (masked, redacted evidence) and the
 In the same SSH session, after the configuration, the platform's facts commands (``show version``...) are
 sent and parsed into ``maint_assets`` (``runner.assets.network``); a facts command that fails or output
 not understood leaves the facts out (a warning, ``network_config_assets.reason``), never the review.
+Then the platform's interface counters command: HEALTH-NET-01 (``network_counters`` evaluator) counts each
+interface's errors; a refused, failed or garbled command makes it ``not_checked`` with the reason.
 A fetch that fails gives ``not_checked`` rows for every control of the platform, with the reason.
+The host variable ``access_approved_admins`` (a list of names) becomes ``approved_admins`` of every rule
+declaring that parameter (NET-IOS-12, NET-CX-07, NET-AOSS-09, NET-FGT-09), unless the client's thresholds
+set it for that rule.
 """
 
 from __future__ import annotations
@@ -25,10 +30,16 @@ from ansible_collections.maint.core.plugins.plugin_utils.results import (
     task_host_role,
 )
 
+from runner import catalogue
 from runner.assets.facts import AssetFactsError
 from runner.assets.parsers import parse as parse_facts
+from runner.evaluators import EvaluatorError
+from runner.evaluators.network_counters import DEFAULTS as COUNTERS_DEFAULTS
+from runner.evaluators.network_counters import network_counters
 from runner.ledger import Ledger, LedgerError
 from runner.network import NetworkConfigError, Platform, all_controls, driver, review
+from runner.network.checks.access import APPROVED_VAR, with_approved_admins
+from runner.network.evaluator import review_overrides
 from runner.network.fetch import ConfigUnreadable, Fetched, FetchError, FetchTarget, fetch_device
 from runner.network.snapshots import SnapshotError, store
 from runner.results import Control, Finding, Status
@@ -108,13 +119,37 @@ class ActionModule(ControllerAction):
                 controls, f"fetch failed: {fetched.reason.value}", {"detail": fetched.detail}
             )
             facts_status["reason"] = "the configuration fetch failed"
+            # the device was not reached: HEALTH-NET-01 says so in the same words as every other row
+            # (what the run's outcome and the trend step read as "not reached")
+            counters = [
+                f.model_copy(
+                    update={
+                        "evidence": {
+                            "reason": f"fetch failed: {fetched.reason.value}",
+                            "detail": fetched.detail,
+                        }
+                    }
+                )
+                if f.status is Status.NOT_CHECKED
+                else f
+                for f in _counters(
+                    platform, {"error": f"the configuration fetch failed: {fetched.reason.value}"}, args
+                )
+            ]
         else:
             raw = fetched.config
             assets, facts_status = _assets(device, platform, fetched)
+            if fetched.counters_missing is not None or fetched.counters is None:
+                counted: dict[str, Any] = {"error": fetched.counters_missing or "no output"}
+            else:
+                counted = {"output": fetched.counters}
             del fetched
             snapshot = self._store(args, client, device, platform, raw, run_id)
             try:
-                findings = review(platform, raw, overrides=args["thresholds"] or {})
+                overrides = with_approved_admins(
+                    review_overrides(args["thresholds"] or {}), self._var(task_vars, (APPROVED_VAR,))
+                )
+                findings = review(platform, raw, overrides=overrides)
             except NetworkConfigError as exc:
                 findings = [
                     c.finding(
@@ -125,6 +160,8 @@ class ActionModule(ControllerAction):
             del raw
             if snapshot:
                 findings = [_with_snapshot(f, snapshot) for f in findings]
+            counters = _counters(platform, counted, args)
+        findings = [*findings, *counters]
         # the other platforms' controls do not apply to this device: no row, not a not_checked
 
         rows = result_rows(findings, device, role)
@@ -206,6 +243,16 @@ def _assets(
             return {"platform": platform.value, "host": device, "facts": facts}, {"recorded": True}
     Display().warning(f"network_config: {device}: no asset facts recorded ({reason})")
     return None, {"recorded": False, "reason": reason}
+
+
+def _counters(platform: Platform, counted: dict[str, Any], args: dict[str, Any]) -> list[Finding]:
+    """HEALTH-NET-01 from the counters command's output (or why there is none); never fails the task."""
+    raw = {"platform": platform.value, "command": driver(platform).counters_command, **counted}
+    try:
+        return network_counters(raw, {**COUNTERS_DEFAULTS, **(args["thresholds"] or {})})
+    except EvaluatorError as exc:
+        control = catalogue.load().control("HEALTH-NET-01").as_control()
+        return [control.finding(Status.ERROR, {"error": str(exc)}, remediation="Fix the thresholds.")]
 
 
 def _truthy(value: Any) -> bool:

@@ -5,11 +5,11 @@
 DOCUMENTATION = r"""
 ---
 module: linux_health_facts
-short_description: Collect Linux host health data (disk, inodes, systemd, time, uptime, SMART)
+short_description: Collect Linux host health data (disk, inodes, systemd, time, uptime, SMART, errors)
 description:
   - Reads the state of a Linux host in one call and returns it as JSON under the key C(linux_health) for the
     C(linux_health) evaluator to judge (controls C(HEALTH-LNX-01), C(HEALTH-LNX-02), C(HEALTH-LNX-04) to
-    C(HEALTH-LNX-07)). A pending reboot is judged once, by C(linux_patching) (PATCH-LNX-04), from the probes
+    C(HEALTH-LNX-08)). A pending reboot is judged once, by C(linux_patching) (PATCH-LNX-04), from the probes
     of M(maint.core.linux_patching_facts); this module no longer reads them.
   - Changes nothing on the host; always returns C(changed=false) and runs the same in check mode.
   - Every probe reports C(available=false) and a C(reason) when it cannot run (no systemd as PID 1, no
@@ -26,6 +26,11 @@ description:
   - "Disk health (SMART): C(smartctl --scan -j) lists the disks, then C(smartctl -j -a -d TYPE DEVICE) per
     disk (at most O(smart_max_disks)); each disk's JSON is returned as smartctl printed it. No smartctl, or
     no disk found (VMs, containers), gives C(available=false) and the reason. Reading SMART needs root."
+  - "Error events: C(journalctl -p err --since -24h -o json --output-fields=PRIORITY) counted line by line
+    (one entry per line), at most 100000 entries (C(-n)), within O(command_timeout). No journalctl, no
+    C(*.journal) file under C(/var/log/journal) or C(/run/log/journal) (journalctl then prints nothing, which
+    is not "no errors"), or a journal this user may not read (not root, not in C(systemd-journal)) gives
+    C(available=false) and the reason."
   - "Time synchronisation: the kernel's own view (C(adjtimex), what C(timedatectl) reports as
     NTPSynchronized), refined by C(chronyc tracking) or C(timedatectl show) when those answer."
 version_added: "0.1.0"
@@ -178,6 +183,10 @@ linux_health:
           stratum: "3"
           offset_seconds: 0.000012
         timedatectl: {available: true, synchronized: true, ntp_enabled: true, timezone: Europe/Paris}
+    journal:
+      description: Journal entries of priority err or worse in the last C(hours) hours.
+      type: dict
+      sample: {available: true, count: 12, hours: 24, truncated: false, max_entries: 100000}
     smart:
       description: C(smartctl -j -a) output of each disk C(smartctl --scan -j) found, unchanged.
       type: dict
@@ -265,6 +274,13 @@ CONTAINER_STORAGE_PREFIXES = (
     "/run/k3s/",
     "/snap/",
 )
+
+# journalctl -p err: the fixed window the count covers (the same every run, so runs compare) and its cap
+JOURNAL_HOURS = 24
+JOURNAL_MAX_ENTRIES = 100000
+JOURNAL_DIRS = ("/var/log/journal", "/run/log/journal")
+# what journalctl prints when it cannot show the system journal to this user
+JOURNAL_DENIED = ("insufficient permissions", "not seeing messages from other users", "no journal files")
 
 # Kernel interfaces and per-session scratch space: never a disk a technician frees.
 RUNTIME_PREFIXES = ("/proc/", "/sys/", "/run/user/", "/run/credentials/")
@@ -563,6 +579,74 @@ def read_time_sync(timeout):
     return out
 
 
+# ---------------------------------------------------------------- journal
+
+
+def journal_files(dirs=None):
+    """Whether journald stores anything here: a ``*.journal`` file in a machine folder of a journal dir."""
+    for base in dirs or JOURNAL_DIRS:
+        try:
+            machines = os.listdir(base)
+        except OSError:
+            continue
+        for machine in machines:
+            try:
+                if any(n.endswith(".journal") for n in os.listdir(os.path.join(base, machine))):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def read_journal(timeout):
+    tool = which("journalctl")
+    if tool is None:
+        return unavailable("journalctl is not installed (no systemd journal)")
+    if not journal_files():
+        # journalctl prints nothing and exits 0 when there is no journal at all: that is not "no errors"
+        return unavailable(f"no journal files under {' or '.join(JOURNAL_DIRS)} (journald not running)")
+    argv = [
+        tool,
+        "--quiet",
+        "--no-pager",
+        "--priority=err",
+        f"--since=-{JOURNAL_HOURS}h",
+        "--output=json",
+        "--output-fields=PRIORITY",
+        f"--lines={JOURNAL_MAX_ENTRIES}",
+    ]
+    try:
+        rc, out, err = run(argv, timeout)
+    except subprocess.TimeoutExpired:
+        return unavailable(f"journalctl -p err did not finish within {timeout:g}s")
+    except OSError as exc:
+        return unavailable(f"journalctl could not run: {exc}")
+    text = (err or "").lower()
+    denied = [d for d in JOURNAL_DENIED if d in text]
+    if denied:
+        return unavailable(f"journalctl cannot read the system journal: {first_line(err)}")
+    if rc != 0:
+        return unavailable(f"journalctl -p err exited {rc}: {first_line(err)}")
+    count = 0
+    for line in out.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            return unavailable(f"journalctl printed a line that is not JSON: {line[:120]}")
+        if isinstance(entry, dict):
+            count += 1
+    return {
+        "available": True,
+        "count": count,
+        "hours": JOURNAL_HOURS,
+        "truncated": count >= JOURNAL_MAX_ENTRIES,
+        "max_entries": JOURNAL_MAX_ENTRIES,
+    }
+
+
 # ---------------------------------------------------------------- SMART
 
 
@@ -616,7 +700,7 @@ def collect(statvfs_timeout, command_timeout, smart=True, smart_max_disks=32):
     }
     if data["system"] != "Linux":
         reason = "not a Linux system ({})".format(data["system"])
-        for key in ("uptime", "filesystems", "systemd", "time_sync", "smart"):
+        for key in ("uptime", "filesystems", "systemd", "time_sync", "smart", "journal"):
             data[key] = unavailable(reason)
         return data
     data["uptime"] = probe("uptime", read_uptime)
@@ -627,6 +711,7 @@ def collect(statvfs_timeout, command_timeout, smart=True, smart_max_disks=32):
         data["smart"] = probe("smart", read_smart, command_timeout, smart_max_disks)
     else:
         data["smart"] = unavailable("SMART reading switched off (linux_health_smart: false)")
+    data["journal"] = probe("journal", read_journal, command_timeout)
     return data
 
 
