@@ -18,7 +18,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from runner import catalogue, evaluators
-from runner.evaluators import windows_antivirus, windows_backup, windows_health, windows_patching
+from runner.evaluators import (
+    trends,
+    windows_access,
+    windows_antivirus,
+    windows_backup,
+    windows_health,
+    windows_patching,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +35,11 @@ WINDOWS: dict[str, tuple[str, ModuleType]] = {
     "windows_patching": ("windows_updates", windows_patching),
     "windows_antivirus": ("windows_antivirus", windows_antivirus),
     "windows_backup": ("windows_backup", windows_backup),
+    "windows_access": ("windows_access", windows_access),
 }
 ROLES = list(WINDOWS)
+#: role -> the kind judging its trends from the ledger after the run (runner.trends), the rest of its controls
+TRENDS: dict[str, str] = {"windows_health": "windows_health_trends"}
 #: role -> kind of the Windows roles without thresholds whose one control runner/evaluators/assets.py judges
 #: (tests/test_windows_assets.py checks them); the threshold checks below do not apply to them
 ASSET_ROLES: dict[str, str] = {"windows_assets": "windows_assets"}
@@ -42,7 +52,7 @@ def _role(role: str) -> catalogue.RoleSpec:
 def test_every_windows_evaluator_is_covered_here() -> None:
     """A new Windows evaluator kind must join WINDOWS (and so these checks)."""
     kinds = {ev.kind for ev in evaluators.registry().values() if ev.role.startswith("windows_")}
-    assert kinds == {kind for kind, _ in WINDOWS.values()} | set(ASSET_ROLES.values())
+    assert kinds == {kind for kind, _ in WINDOWS.values()} | set(ASSET_ROLES.values()) | set(TRENDS.values())
     windows_roles = {r for r, spec in catalogue.load().roles.items() if spec.os_family == "windows"}
     assert windows_roles == set(ROLES) | set(ASSET_ROLES)
     assert all(not catalogue.load().roles[r].thresholds for r in ASSET_ROLES)
@@ -66,8 +76,9 @@ def test_every_evaluator_control_is_the_catalogue_control(role: str) -> None:
         assert len(spec.rationale.split()) >= 12, f"{spec.id}: write why an MSP cares"
         assert spec.rationale != spec.remediation
     # and the other way round: every control the catalogue gives the role is emitted, in catalogue order
-    assert [c.control for c in ev.controls] == list(_role(role).controls) == list(module.CONTROL_IDS)
-    assert [c.id for c in cat.for_role(role)] == list(module.CONTROL_IDS)
+    trend = [c.control for c in evaluators.get(TRENDS[role]).controls] if role in TRENDS else []
+    assert [c.control for c in ev.controls] == list(module.CONTROL_IDS)
+    assert list(_role(role).controls) == [c.id for c in cat.for_role(role)] == [*module.CONTROL_IDS, *trend]
 
 
 DATA_DIR = {
@@ -75,6 +86,7 @@ DATA_DIR = {
     "windows_patching": "patching",
     "windows_antivirus": "antivirus",
     "windows_backup": "backup",
+    "windows_access": "access",
 }
 
 
@@ -101,11 +113,16 @@ def test_findings_on_recorded_output_carry_catalogue_titles(role: str) -> None:
 def test_evaluator_defaults_are_the_catalogue_defaults(role: str) -> None:
     kind, module = WINDOWS[role]
     spec = _role(role)
-    assert dict(module.DEFAULTS) == spec.defaults(kind) == spec.defaults()
+    assert dict(module.DEFAULTS) == spec.defaults(kind)
     assert dict(evaluators.get(kind).defaults) == spec.defaults(kind)
     # the defaults are a valid setting of the evaluator, and every threshold is one the evaluator reads
+    # (or the trend evaluator, for a role whose trends are judged from the ledger)
     module.Thresholds.model_validate(spec.defaults(kind))
-    assert set(module.Thresholds.model_fields) == set(spec.thresholds)
+    read = set(module.Thresholds.model_fields)
+    if role in TRENDS:
+        assert {**spec.defaults(kind), **spec.defaults(TRENDS[role])} == spec.defaults()
+        read |= set(trends.Thresholds.model_fields) - {"role_controls"}
+    assert read == set(spec.thresholds)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -117,7 +134,12 @@ def test_role_variables_match_the_catalogue(role: str) -> None:
     options = arg_specs["argument_specs"]["main"]["options"]
     for name, entry in {**spec.thresholds, **spec.options}.items():
         var = f"{role}_{name}"
-        assert role_defaults[var] == entry.default, var
+        # a threshold read from an inventory variable (from_var) defaults to it, else to the catalogue default
+        fallback = json.dumps(entry.default, separators=(",", ":"))
+        want = (
+            entry.default if entry.from_var is None else f"{{{{ {entry.from_var} | default({fallback}) }}}}"
+        )
+        assert role_defaults[var] == want, var
         assert options[var]["type"] == entry.type, var
         assert options[var]["default"] == entry.default, var
         if entry.type == "list":
@@ -173,21 +195,24 @@ def test_catalogue_ranges_are_the_evaluator_ranges(role: str) -> None:
     """min, max and not_above in the catalogue are what the evaluator's Thresholds model refuses past."""
     kind, module = WINDOWS[role]
     spec = _role(role)
-    defaults = spec.defaults(kind)
     checked = 0
     for name, th in spec.thresholds.items():
         if th.type not in ("int", "float"):
             continue
+        model: type[BaseModel] = module.Thresholds
+        defaults = spec.defaults(kind)
+        if name not in defaults and role in TRENDS:  # a threshold of the trends judged after the run
+            model, defaults = trends.Thresholds, spec.defaults(TRENDS[role])
         if th.min is not None:
-            assert not _validate(module.Thresholds, {**defaults, name: int(th.min) - 1}), f"{name} < min"
+            assert not _validate(model, {**defaults, name: int(th.min) - 1}), f"{name} < min"
             checked += 1
         if th.max is not None:
-            assert not _validate(module.Thresholds, {**defaults, name: int(th.max) + 1}), f"{name} > max"
+            assert not _validate(model, {**defaults, name: int(th.max) + 1}), f"{name} > max"
             checked += 1
         if th.not_above is not None:
             above = defaults[th.not_above] + 1
-            assert not _validate(module.Thresholds, {**defaults, name: above}), f"{name} > {th.not_above}"
-            assert _validate(module.Thresholds, {**defaults, name: defaults[th.not_above]}), name
+            assert not _validate(model, {**defaults, name: above}), f"{name} > {th.not_above}"
+            assert _validate(model, {**defaults, name: defaults[th.not_above]}), name
             checked += 1
         assert th.controls, f"{role}.{name}: which controls does it tune?"
         assert set(th.controls) <= set(spec.controls)

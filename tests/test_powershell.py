@@ -22,7 +22,13 @@ import pytest
 import yaml
 
 from runner.assets import windows as windows_assets
-from runner.evaluators import windows_antivirus, windows_backup, windows_health, windows_patching
+from runner.evaluators import (
+    windows_access,
+    windows_antivirus,
+    windows_backup,
+    windows_health,
+    windows_patching,
+)
 from tests.conftest import REPO
 from tests.evaluator_cases import judge, load_json
 from tests.evaluator_contract import Contract, read_paths
@@ -115,13 +121,53 @@ COLLECTORS: dict[str, tuple[str, Contract]] = {
         Contract(
             module=windows_backup,
             root=windows_backup._Raw,
-            items_models={"veeam.jobs": windows_backup._Job, "veeam_agent.events": windows_backup._Event},
+            items_models={
+                "veeam.jobs": windows_backup._Job,
+                "veeam.jobs.restore_points.objects": windows_backup._PointObject,
+                "veeam.repositories.items": windows_backup._Repository,
+                "veeam.repositories.scale_out": windows_backup._ScaleOut,
+                "veeam.copy_jobs.items": windows_backup._CopyJob,
+                "veeam.offload.events": windows_backup._Event,
+                "veeam.surebackup.items": windows_backup._SureJob,
+                "veeam_agent.events": windows_backup._Event,
+            },
             scalars=frozenset(
                 {
                     "collected_at",
                     "veeam.jobs.last_session.CreationTime",
                     "veeam.jobs.last_session.EndTime",
+                    "veeam.jobs.restore_points.objects.Oldest",
+                    "veeam.jobs.restore_points.objects.Newest",
+                    "veeam.copy_jobs.items.last_session.CreationTime",
+                    "veeam.copy_jobs.items.last_session.EndTime",
+                    "veeam.offload.events.TimeCreated",
+                    "veeam.surebackup.items.LastRun",
                     "veeam_agent.events.TimeCreated",
+                }
+            ),
+        ),
+    ),
+    "windows_access": (
+        "roles/windows_access/files/collect_access.ps1",
+        Contract(
+            module=windows_access,
+            root=windows_access._Access,
+            items_models={
+                "groups.administrators.members": windows_access._Member,
+                "groups.remote_desktop_users.members": windows_access._Member,
+                "users.items": windows_access._User,
+            },
+            scalars=frozenset(
+                {
+                    "collected_at",
+                    "groups.administrators.members.SID",
+                    "groups.administrators.members.PrincipalSource",
+                    "groups.remote_desktop_users.members.SID",
+                    "groups.remote_desktop_users.members.PrincipalSource",
+                    "users.items.SID",
+                    "users.items.LastLogon",
+                    "users.items.PasswordLastSet",
+                    "users.items.PrincipalSource",
                 }
             ),
         ),
@@ -182,6 +228,7 @@ UNREAD: dict[str, dict[str, str]] = {
         "wsb.summary.CurrentOperationStatus": "kept for whoever investigates a running backup; not judged",
     },
     "windows_assets": {},
+    "windows_access": {},
 }
 
 #: keys whose value is a date: the collector must write it with ConvertTo-IsoUtc (ISO 8601, UTC)
@@ -197,16 +244,21 @@ DATE_KEYS: dict[str, set[str]] = {
         "NextBackupTime",
         "LastSuccessfulBackupTime",
         "LastBackupTime",
+        "Oldest",
+        "Newest",
+        "LastRun",
     },
     "windows_assets": {"collected_at", "InstallDate", "LastBootUpTime"},
+    "windows_access": {"collected_at", "LastLogon", "PasswordLastSet"},
 }
 #: keys whose value is a .NET or COM enum: the collector must write its name ([string] or ConvertTo-EnumName)
 ENUM_KEYS: dict[str, set[str]] = {
     "windows_health": {"Status", "StartType"},
     "windows_patching": {"Operation", "ResultCode"},
     "windows_antivirus": {"Status", "StartType"},
-    "windows_backup": {"Result", "State", "JobType", "service"},
+    "windows_backup": {"Result", "State", "JobType", "service", "RetentionType", "LastResult"},
     "windows_assets": {"Status"},
+    "windows_access": {"PrincipalSource"},
 }
 
 
@@ -401,6 +453,7 @@ CURRENT_OUTPUTS = {
     "windows_updates": ("patching", "ps51_audit_pending_security.json", windows_patching.CONTROL_IDS),
     "windows_backup": ("backup", "veeam_mixed_ps51.json", windows_backup.CONTROL_IDS),
     "windows_antivirus": ("antivirus", "sophos_passive_defender_ps51.json", windows_antivirus.CONTROL_IDS),
+    "windows_access": ("access", "ps51_member_server.json", windows_access.CONTROL_IDS),
 }
 
 

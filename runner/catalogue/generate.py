@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import re
 import sys
 import textwrap
@@ -206,7 +207,7 @@ def render_defaults(spec: RoleSpec, existing: Any) -> tuple[str, tuple[str, ...]
             ),
         ]
         for var, th, _ in thresholds:
-            lines += ["", *_entry_comment(spec, th), _dump({var: th.default}).rstrip("\n")]
+            lines += ["", *_entry_comment(spec, th), _dump({var: _role_default(th)}).rstrip("\n")]
     if options:
         lines += [
             "",
@@ -229,11 +230,21 @@ def render_defaults(spec: RoleSpec, existing: Any) -> tuple[str, tuple[str, ...]
     return "\n".join(lines) + "\n", tuple(kept)
 
 
+def _role_default(th: Threshold) -> Any:
+    """The role variable's default: the catalogue's, or the inventory variable ``from_var`` then it."""
+    if th.from_var is None:
+        return th.default
+    fallback = json.dumps(_plain(th.default), separators=(",", ":"))
+    return f"{{{{ {th.from_var} | default({fallback}) }}}}"
+
+
 def _entry_comment(spec: RoleSpec, th: Threshold) -> list[str]:
     text = " ".join(th.description.split())
     facts: list[str] = []
     if th.controls:
         facts.append("tunes " + ", ".join(th.controls))
+    if th.from_var:
+        facts.append(f"from the inventory variable {th.from_var} when set")
     if th.unit and th.type in ("int", "float"):
         facts.append(th.unit)
     facts += _allowed(th, spec.role)
@@ -556,6 +567,8 @@ def render_variables(spec: RoleSpec, evaluated: bool = True) -> str:
             takes.append(looser)
         kind = ", ".join(th.controls) if th.controls else ("all controls" if is_threshold else "option")
         default = _code(th.default)
+        if th.from_var:
+            default = f"`{th.from_var}`, else {default}"
         if th.type == "str" and th.choices and th.default == "":
             default = '`""` (required)'
         rows.append(f"| `{var}` | {default} | {_cell('; '.join(takes))} | {kind} | {_cell(th.description)} |")

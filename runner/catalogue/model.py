@@ -86,6 +86,9 @@ class Threshold(_Frozen):
     loosest: Any = None
     controls: tuple[str, ...] = ()
     description: str = Field(min_length=1)
+    #: an inventory variable the role variable's default reads (``access_approved_admins``): the generated
+    #: default is ``{{ <from_var> | default(<default>) }}``, so a group or host sets it once for every role
+    from_var: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
     @model_validator(mode="after")
     def _consistent(self) -> Threshold:

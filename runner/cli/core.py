@@ -65,10 +65,10 @@ def inventory_validate(
     for name in names:
         try:
             found, problems = validate_client(name)
-            if found is not None:  # the asset register's host variables (read by maint assets / onboarding)
-                from runner.inventory.hostvars import asset_var_problems
+            if found is not None:  # host variables: the asset register's, the access review's approved lists
+                from runner.inventory.hostvars import access_var_problems, asset_var_problems
 
-                problems = [*problems, *asset_var_problems(found)[1]]
+                problems = [*problems, *asset_var_problems(found)[1], *access_var_problems(found)]
         except UnknownClientError as exc:
             fail(str(exc))
         except Exception as exc:  # a defect reading one client's folder must not stop the others

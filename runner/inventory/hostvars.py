@@ -17,6 +17,7 @@ value is kept as its text (nothing is templated here), and a file that cannot be
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,3 +265,63 @@ def asset_vars(client: Client) -> dict[str, AssetVars]:
     if problems:
         raise AssetVarError(client.name, problems)
     return out
+
+
+# --------------------------------------------------------------------------- access review variables
+
+#: the approved lists every access role reads (roles linux_access, windows_access; network rule params)
+ADMINS_VAR, KEYS_VAR = "access_approved_admins", "access_approved_keys"
+ACCESS_VARS = (ADMINS_VAR, KEYS_VAR)
+#: an SSH key fingerprint as ``ssh-keygen -lf`` prints it: SHA256 and 43 base64 characters, no padding
+FINGERPRINT = re.compile(r"^SHA256:[A-Za-z0-9+/]{43}$")
+#: the longest approved list kept (a group's administrators, a team's keys)
+MAX_APPROVED = 1000
+
+
+def _access_value(name: str, value: Any) -> str | None:
+    """Why ``value`` is refused for ``name``, or None when it is usable."""
+    from runner.safeyaml import VaultValue
+
+    if value is None:
+        return None
+    if isinstance(value, VaultValue):
+        return "a vault-encrypted value cannot be read here: give the list in clear"
+    if isinstance(value, str) and has_template(value):
+        return f"{value!r}: templates are not resolved for the approved lists, give the list itself"
+    if not isinstance(value, list):
+        return f"expected a list of texts, got {type(value).__name__} {value!r}"[:300]
+    if len(value) > MAX_APPROVED:
+        return f"{len(value)} entries, more than the {MAX_APPROVED} allowed"
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            return f"entry {index}: expected a non-empty text, got {type(item).__name__} {item!r}"[:300]
+        if has_template(item):
+            return f"entry {index}: {item!r}: templates are not resolved here, give the value itself"
+        if any(ord(c) < 32 for c in item):
+            return f"entry {index}: control characters (a newline, a tab...) are not allowed"
+        if name == KEYS_VAR and not FINGERPRINT.match(item.strip()):
+            return (
+                f"entry {index}: {item[:80]!r} is not an SSH key fingerprint (SHA256:<43 base64 characters>, "
+                "as `ssh-keygen -lf KEY.pub` prints it; never the key itself)"
+            )
+    return None
+
+
+def access_var_problems(client: Client) -> list[Problem]:
+    """A problem per bad ``access_approved_admins`` / ``access_approved_keys`` value (file, key, hosts)."""
+    found = sourced(client, ACCESS_VARS)
+    bad: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+    for host in sorted(found):
+        for name in ACCESS_VARS:
+            if name not in found[host]:
+                continue
+            value, path, where = found[host][name]
+            why = _access_value(name, value)
+            if why is not None:
+                bad.setdefault((_rel(client, path), name, where), (why, []))[1].append(host)
+    problems = []
+    for (file, name, where), (why, hosts) in sorted(bad.items()):
+        shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
+        origin = f" (set for {where})" if where.startswith("group ") else ""
+        problems.append(Problem(file, name, f"host {shown}{origin}: {why}"))
+    return problems
