@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.network.test_access_rules import by_design
 
 #: what the wheel must carry under runner/_data/ (runner/paths.py reads them from there)
 ASSETS = (
@@ -274,7 +275,8 @@ def test_installed_package_serves_the_demo_network_devices(installed: Path, tmp_
     devices = {"demo-ios-sw01", "demo-cx-sw01", "demo-aoss-sw01", "demo-fgt-fw01"}
     statuses: dict[str, set[str]] = {}
     for row in json.loads(result.stdout)["results"]:
-        if row["host"] in devices:
+        # security rules the recordings give nothing to judge (no approved list, no firewall policy) aside
+        if row["host"] in devices and not by_design(row):
             statuses.setdefault(row["host"], set()).add(row["status"])
     assert set(statuses) == devices
     assert all(s <= {"pass", "fail", "warn"} for s in statuses.values()), statuses

@@ -41,14 +41,14 @@ def _tuning(role: RoleSpec | None, control_id: str) -> list[Threshold]:
     return own + [th for th in role.thresholds.values() if not th.controls]
 
 
-def _rule_params(spec: ControlSpec) -> dict[str, int | None]:
+def _rule_params(spec: ControlSpec) -> dict[str, int | str | list[str] | None]:
     """A network rule's parameters and their defaults (from its rule pack)."""
     if spec.platforms is None or spec.role != "network_config":
         return {}
     from runner.network.platforms import Platform
     from runner.network.review import rule_pack
 
-    params: dict[str, int | None] = {}
+    params: dict[str, int | str | list[str] | None] = {}
     for platform in spec.platforms:
         params.update(rule_pack(Platform(platform)).rule(spec.id).params)
     return params

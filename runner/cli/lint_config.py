@@ -21,6 +21,13 @@ def lint_config(
     file: Annotated[Path, typer.Argument(help="Saved configuration (text, or JSON of command -> output).")],
     platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {_PLATFORM_CHOICES}.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    approved_admin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--approved-admin",
+            help="An approved administrator (repeat it; as the inventory's access_approved_admins).",
+        ),
+    ] = None,
 ) -> None:
     """Review a saved configuration against its platform's baseline (exit 1: a rule fails, 2: unreadable)."""
     from runner.console import styled
@@ -42,7 +49,9 @@ def lint_config(
         text = read_config(file)
         if chosen is None:
             chosen = detect_platform(text)
-        findings = review(chosen, text)
+        from runner.network.checks.access import with_approved_admins
+
+        findings = review(chosen, text, overrides=with_approved_admins({}, approved_admin))
     except NetworkConfigError as exc:
         message = str(exc)
         fail(message if str(file) in message else f"{file}: {message}")

@@ -240,6 +240,8 @@ class _Result:
     matched: list[dict[str, Any]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     checked_blocks: int = 0
+    #: further evidence keys a function check reports (e.g. ``admins``: count, names, privilege)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _RANK: dict[Outcome, int] = {"pass": 0, "not_checked": 1, "warn": 2, "fail": 3}
@@ -430,7 +432,8 @@ def _judge(rule: Rule, index: _Indexed, params: Mapping[str, ParamValue]) -> Fin
         total.matched += part.matched
         total.reasons += part.reasons
         total.checked_blocks += part.checked_blocks
-    evidence: dict[str, Any] = {}
+        total.extra.update(part.extra)
+    evidence: dict[str, Any] = dict(total.extra)
     if total.status in ("fail", "warn"):
         evidence["problems"] = _cut(total.problems)
     elif total.matched:
