@@ -43,9 +43,21 @@ DOMAINS: tuple[Domain, ...] = (
     ),
     Domain(
         "health",
-        "disk space, pending reboot, uptime, failed services, time sync, SMART of Linux and Windows hosts",
-        evaluators=("runner.evaluators.linux_health", "runner.evaluators.windows_health"),
-        kinds=("linux_health", "smartctl", "windows_health"),
+        "disk space, pending reboot, uptime, failed services, time sync, SMART, error events of Linux and "
+        "Windows hosts; capacity and error trends from the ledger's history (runner.trends)",
+        evaluators=(
+            "runner.evaluators.linux_health",
+            "runner.evaluators.windows_health",
+            "runner.evaluators.trends",
+        ),
+        kinds=(
+            "linux_health",
+            "linux_health_trends",
+            "network_trends",
+            "smartctl",
+            "windows_health",
+            "windows_health_trends",
+        ),
     ),
     Domain(
         "patching",
@@ -66,10 +78,17 @@ DOMAINS: tuple[Domain, ...] = (
         kinds=("backup_files", "linux_backup", "restic", "windows_backup"),
     ),
     Domain(
+        "security",
+        "access review: UID 0, administrators, sudo, dormant accounts, SSH settings and keys, Windows local "
+        "groups, LAPS and RDP; firewall filtering",
+        evaluators=("runner.evaluators.linux_access", "runner.evaluators.windows_access"),
+        kinds=("linux_access", "windows_access"),
+    ),
+    Domain(
         "network",
         "device configurations: fetched, masked, snapshotted (config_snapshots), judged by rule packs",
-        evaluators=("runner.network.evaluator",),
-        kinds=("network_config",),
+        evaluators=("runner.network.evaluator", "runner.evaluators.network_counters"),
+        kinds=("network_config", "network_counters"),
         tables=("runner.network.snapshots",),
         migrations=("0002",),
         commands=("runner.cli.lint_config", "runner.cli.network"),

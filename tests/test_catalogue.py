@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from runner import catalogue, evaluators
 from runner.catalogue import CatalogueError, UnknownControlError
 from runner.cli import app
-from runner.evaluators import linux_antivirus, linux_backup, linux_health, linux_patching, smartctl
+from runner.evaluators import linux_antivirus, linux_backup, linux_health, linux_patching, smartctl, trends
 from runner.results import Control
 from tests.conftest import PLUGINS, REPO
 
@@ -186,7 +186,7 @@ def test_models_are_frozen() -> None:
 
 def test_lookups() -> None:
     cat = catalogue.load()
-    with pytest.raises(UnknownControlError, match="did you mean HEALTH-LNX-01"):
+    with pytest.raises(UnknownControlError, match=r"did you mean .*HEALTH-LNX-01"):
         cat.control("HEALTH-LNX-1")
     assert cat.is_known("NET-IOS-03") and not cat.is_known("NET-IOS-99")
     assert [c.id for c in cat.for_role("linux_health")] == [
@@ -196,6 +196,9 @@ def test_lookups() -> None:
         "HEALTH-LNX-05",
         "HEALTH-LNX-06",
         "HEALTH-LNX-07",
+        "HEALTH-LNX-08",
+        "HEALTH-LNX-09",
+        "HEALTH-LNX-10",
     ]
     ios = cat.control("NET-IOS-03")
     assert (ios.role, ios.domain.value, ios.platforms) == ("network_config", "network", ("cisco_ios",))
@@ -256,7 +259,13 @@ def test_evaluator_defaults_are_the_catalogues() -> None:
         given, own, every = _plain(dict(ev.defaults)), role.defaults(kind), role.defaults()
         assert {k: given.get(k, "(missing)") for k in own} == own, kind  # all the kind's own thresholds
         assert {k: every.get(k, "(not in the catalogue)") for k in given} == given, kind  # nothing else
-    assert _plain(dict(linux_health.DEFAULTS)) == cat.roles["linux_health"].defaults()
+    # linux_health's thresholds are the role's but the trend step's (HEALTH-LNX-09/10, judged from the ledger)
+    health, trend = (
+        cat.roles["linux_health"].defaults("linux_health"),
+        trends._defaults("linux_health_trends"),
+    )
+    assert _plain(dict(linux_health.DEFAULTS)) == health
+    assert {**health, **_plain(dict(trend))} == cat.roles["linux_health"].defaults()
     assert _plain(dict(smartctl.DEFAULTS)) == cat.roles["linux_health"].defaults("smartctl")
 
 
@@ -268,15 +277,24 @@ def _rejects(model: type[BaseModel], values: dict[str, Any], name: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("role", list(LINUX_MODELS))
-def test_catalogue_ranges_are_what_the_linux_evaluators_enforce(role: str) -> None:
+#: the Linux roles' Thresholds models by the kind they judge (linux_health's are split: the role's evaluator,
+#: and the trends judged from the ledger after the run)
+KIND_MODELS: dict[tuple[str, str | None], type[BaseModel]] = {
+    **{(role, None): model for role, model in LINUX_MODELS.items() if role != "linux_health"},
+    ("linux_health", "linux_health"): linux_health.Thresholds,
+    ("linux_health", "linux_health_trends"): trends.Thresholds,
+}
+
+
+@pytest.mark.parametrize(("role", "kind"), list(KIND_MODELS), ids=[f"{r}-{k}" for r, k in KIND_MODELS])
+def test_catalogue_ranges_are_what_the_linux_evaluators_enforce(role: str, kind: str | None) -> None:
     """At min and max the evaluator accepts a threshold, one step past either it refuses that field."""
     spec = catalogue.load().roles[role]
-    model = LINUX_MODELS[role]
-    defaults = spec.defaults()
+    model = KIND_MODELS[(role, kind)]
+    defaults = spec.defaults(kind)
     model.model_validate(defaults)
     for name, th in spec.thresholds.items():
-        if th.type not in ("int", "float"):
+        if th.type not in ("int", "float") or name not in defaults:
             continue
         # partners kept out of the way: what must stay below this one at its own minimum, what must
         # stay above it well above
@@ -361,7 +379,8 @@ def test_controls_show_a_retired_control_says_what_replaced_it() -> None:
 def test_controls_show_unknown_id_exits_2_with_close_matches() -> None:
     result = cli.invoke(app, ["controls", "show", "NET-IOS-3"])
     assert result.exit_code == 2
-    assert "unknown control 'NET-IOS-3'" in result.stderr and "did you mean NET-IOS-03" in result.stderr
+    assert "unknown control 'NET-IOS-3'" in result.stderr and "did you mean " in result.stderr
+    assert "NET-IOS-03" in result.stderr.split("did you mean ", 1)[1]  # among the close matches
     assert result.exception is None or isinstance(result.exception, SystemExit)
     far = cli.invoke(app, ["controls", "show", "ZZZ"])
     assert far.exit_code == 2 and "known families:" in far.stderr
@@ -388,7 +407,7 @@ def test_controls_json_lists_the_catalogue() -> None:
     health = json.loads(
         cli.invoke(app, ["controls", "--json", "--domain", "health", "--role", "linux_health"]).stdout
     )
-    assert {c["id"] for c in health["controls"]} == {f"HEALTH-LNX-0{i}" for i in range(1, 8)}
+    assert {c["id"] for c in health["controls"]} == {f"HEALTH-LNX-{i:02}" for i in range(1, 11)}
     maint = json.loads(cli.invoke(app, ["controls", "--json", "--role", "maint"]).stdout)
     assert [c["id"] for c in maint["controls"]] == ["MAINT-ROLE-01", "MAINT-SCHED-01", "MAINT-WINDOW-01"]
 

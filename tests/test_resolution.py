@@ -131,7 +131,7 @@ def test_without_review_the_review_is_the_latest_results(make_client: MakeClient
     [
         (["--technician", "marta"], "--technician, --opened-at, --control and --review need --ticket ID"),
         (["--review"], "need --ticket ID"),
-        (["--ticket", "T-1", "--control", "HEALTH-LNX-1"], "did you mean HEALTH-LNX-01"),
+        (["--ticket", "T-1", "--control", "HEALTH-LNX-1"], "did you mean HEALTH-LNX-10 or HEALTH-LNX-01"),
         (["--ticket", "T-1", "--control", "NOPE-9"], "unknown control 'NOPE-9'"),
         (
             ["--ticket", "T-1", "--control", "AV-LNX-01"],

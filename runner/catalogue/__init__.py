@@ -187,7 +187,9 @@ def _check_role(path: Path, f: _RoleFile, control_ids: list[str]) -> dict[str, T
     for name, opt in f.options.items():
         if opt.looser is not None or opt.loosest is not None or opt.controls:
             raise CatalogueError(f"{where}: options.{name}: an option has no looser, loosest or controls")
-    in_use = [c.id for c in f.controls if c.retired is None] if f.controls else control_ids
+    # every control of the role not retired (network_config: its own controls and the rule packs' rules)
+    retired = {c.id for c in f.controls if c.retired is not None}
+    in_use = [c for c in control_ids if c not in retired]
     thresholds: dict[str, Threshold] = {}
     for name, th in f.thresholds.items():
         key = f"{where}: thresholds.{name}"
