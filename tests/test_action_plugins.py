@@ -398,7 +398,7 @@ def task(tasks: dict[str, dict[str, Any]], name: str, play: str = "Role and plug
 
 
 def test_role_emits_its_seven_results_with_client_overrides(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Evaluate host health")
+    res = task(tasks, AUDIT_TASK)
     assert res["changed"] is False and res.get("failed", False) is False
     rows = res["maint_results"]
     assert [r["control"] for r in rows] == CONTROLS
@@ -425,7 +425,11 @@ def test_role_emits_its_seven_results_with_client_overrides(tasks: dict[str, dic
 
 
 def test_collector_ran_once_and_changed_nothing(tasks: dict[str, dict[str, Any]]) -> None:
-    res = task(tasks, "linux_health : HEALTH-LNX-01..07 | AUDIT | Collect host health data")
+    """One task per host collects and judges: the raw data rides in the same result as the findings."""
+    assert [k for k in tasks if k.startswith("Role and plugins / linux_health : ")] == [
+        f"Role and plugins / {AUDIT_TASK}"
+    ]
+    res = task(tasks, AUDIT_TASK)
     assert res["changed"] is False
     raw = res["linux_health"]
     assert raw["schema"] == 1 and raw["system"] == "Linux"
@@ -488,13 +492,13 @@ def test_maint_evaluate_broken_data_gives_error_rows(tasks: dict[str, dict[str, 
 def test_threshold_typo_fails_the_evaluation_naming_the_key(tasks: dict[str, dict[str, Any]]) -> None:
     """maint_evaluate checks thresholds against the catalogue: nothing is judged on bad settings."""
     play = "Thresholds with a typo"
-    (name,) = [
-        k for k in tasks if k.startswith(f"{play} / ") and k.endswith("| AUDIT | Evaluate host health")
-    ]
+    suffix = "| AUDIT | Collect and judge host health"
+    (name,) = [k for k in tasks if k.startswith(f"{play} / ") and k.endswith(suffix)]
     res = tasks[name]
     assert res["failed"] is True and "maint_results" not in res
     assert "maintenance.thresholds.linux_health.fs_warn_percent: unknown threshold" in res["msg"]
     assert "did you mean fs_warn_pct?" in res["msg"]
 
 
+AUDIT_TASK = "linux_health : HEALTH-LNX-01..08 | AUDIT | Collect and judge host health"
 FINDING_KEYS = {"control", "title", "domain", "status", "severity", "evidence", "remediation"}

@@ -456,6 +456,9 @@ PLAYBOOK = """
 """
 
 
+ROLE_TASK = "linux_assets : ASSET-LNX-01 | AUDIT | Collect and record asset facts"
+
+
 @pytest.fixture(scope="module")
 def play(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     work = tmp_path_factory.mktemp("assets-play")
@@ -469,11 +472,11 @@ def play(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
 
 
 def test_role_records_this_machines_facts_and_one_pass(play: dict[str, dict[str, Any]]) -> None:
-    collect = play["linux_assets : ASSET-LNX-01 | AUDIT | Collect asset facts"]
-    assert collect["changed"] is False
-    raw = collect["linux_assets"]
-    res = play["linux_assets : ASSET-LNX-01 | AUDIT | Record asset facts"]
+    """One task collects on the host and records on the controller (maint_audit, kind assets:linux)."""
+    assert [name for name in play if name.startswith("linux_assets : ")] == [ROLE_TASK]
+    res = play[ROLE_TASK]
     assert res["changed"] is False and not res.get("failed")
+    raw = res["linux_assets"]
     assert res["maint_assets"]["platform"] == "linux"
     assert res["maint_assets"]["host"] == "localhost"
     assert res["maint_assets"]["facts"] == parsers.parse("linux", raw)  # what the CLI would parse

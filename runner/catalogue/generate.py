@@ -291,7 +291,10 @@ def _argspec_option(spec: RoleSpec, th: Threshold, is_threshold: bool) -> dict[s
 
 def render_argument_specs(spec: RoleSpec, existing: Any, path: Path) -> tuple[str, tuple[str, ...]]:
     specs = existing.get("argument_specs") if isinstance(existing, Mapping) else None
-    main = specs.get("main") if isinstance(specs, Mapping) else None
+    # a role audited by maint_audit names its entry point maint_audit: the action validates the role's
+    # variables itself, and Ansible adds no validation task per host (it does for "main")
+    entry = "maint_audit" if isinstance(specs, Mapping) and "maint_audit" in specs else "main"
+    main = specs.get(entry) if isinstance(specs, Mapping) else None
     if not isinstance(main, Mapping):
         raise GenerateError(f"{_rel(path)}: argument_specs.main: missing (write its short_description first)")
     options: dict[str, Any] = {}
@@ -302,9 +305,9 @@ def render_argument_specs(spec: RoleSpec, existing: Any, path: Path) -> tuple[st
     options.update(kept)
     head = {k: v for k, v in main.items() if k != "options"}
     head.setdefault("short_description", spec.summary)
-    entry_points = {"main": {**head, "options": options}}
+    entry_points = {entry: {**head, "options": options}}
     for name, body in dict(specs or {}).items():  # other entry points, as found
-        if name != "main":
+        if name != entry:
             entry_points[str(name)] = body
     header = (
         "---\n"
@@ -333,7 +336,7 @@ def render_vars(spec: RoleSpec, existing: Any, evaluated: bool = True) -> str | 
         f"# Generated from runner/catalogue/data/{role}.yml by `make generate`. Derived, not settings:",
         f"# change the defaults or the client's maintenance.thresholds.{role} instead.",
         *(
-            ["# The maint_evaluate task checks the merged values against the catalogue before judging."]
+            ["# The judging task (maint_audit or maint_evaluate) checks the merged values first."]
             if evaluated
             else []
         ),
@@ -581,7 +584,7 @@ def render_variables(spec: RoleSpec, evaluated: bool = True) -> str:
             f"`maintenance.thresholds.{spec.role}`, and those overrides win over the role variables. "
             "`maint inventory validate` checks every override against the catalogue (known name, type, "
             "range, order)"
-            + (", and so does the evaluate task of a plain `ansible-playbook` run." if evaluated else ".")
+            + (", and so does the judging task of a plain `ansible-playbook` run." if evaluated else ".")
         )
         if spec.options:
             text += " The others are role variables only."
@@ -657,8 +660,9 @@ def outputs(
 
 
 def _uses_maint_evaluate(role_dir: Path) -> bool:
-    """Whether the role judges with the maint_evaluate action (which checks its thresholds)."""
-    return any("maint_evaluate:" in (_read(f) or "") for f in sorted((role_dir / "tasks").glob("*.yml")))
+    """Whether the role judges with the maint_audit or maint_evaluate action (which check its thresholds)."""
+    texts = [_read(f) or "" for f in sorted((role_dir / "tasks").glob("*.yml"))]
+    return any("maint_evaluate:" in text or "maint_audit:" in text for text in texts)
 
 
 def _round_trip(o: Output) -> None:

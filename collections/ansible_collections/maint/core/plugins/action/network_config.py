@@ -23,6 +23,11 @@ from typing import Any
 from ansible.errors import AnsibleActionFail
 from ansible.utils.display import Display
 from ansible_collections.maint.core.plugins.plugin_utils.controller import ControllerAction
+from ansible_collections.maint.core.plugins.plugin_utils.preflight import (
+    CHECKS_SPEC,
+    require,
+    validate_role_vars,
+)
 from ansible_collections.maint.core.plugins.plugin_utils.results import (
     result_rows,
     summary,
@@ -45,7 +50,9 @@ from runner.network.snapshots import SnapshotError, store
 from runner.results import Control, Finding, Status
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
-    "platform": {"type": "str", "required": True, "choices": [p.value for p in Platform]},
+    # choices are checked after `checks`, whose message says where the platform is set
+    "platform": {"type": "str", "required": True},
+    "checks": CHECKS_SPEC,
     "thresholds": {"type": "dict", "default": {}},
     "known_hosts": {"type": "path", "default": None},
     "conn_timeout": {"type": "float", "default": 10.0},
@@ -64,7 +71,16 @@ class ActionModule(ControllerAction):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        platform = Platform(args["platform"])
+        # the preflight, folded into this one task: the role's variables, then its settings checks
+        validate_role_vars(self._task, self._templar, task_vars)
+        require(args["checks"])
+        try:
+            platform = Platform(args["platform"])
+        except ValueError as exc:
+            choices = ", ".join(p.value for p in Platform)
+            raise AnsibleActionFail(
+                f"network_config: platform '{args['platform']}' is not one of {choices}"
+            ) from exc
         device, role = task_host_role(self._task, task_vars, default_role="network_config")
         client = str(self._var(task_vars, ("maint_client",)) or "")
         run_id = str(self._var(task_vars, ("maint_run_id",)) or "") or None

@@ -63,6 +63,23 @@ options:
     description: Store the snapshot in the ledger (needs C(maint_client), set by C(maint run)).
     type: bool
     default: true
+  checks:
+    description:
+      - The role's settings, checked before the device is contacted (the preflight, in this task); the task
+        fails with the message of every check that does not hold.
+      - The role's variables are also checked against the C(maint_audit) entry point of its argument spec.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      ok:
+        description: The condition, templated to a boolean.
+        type: bool
+        required: true
+      msg:
+        description: The message to fail with when O(checks[].ok) is false.
+        type: str
+        required: true
 attributes:
   action:
     support: full
