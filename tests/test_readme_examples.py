@@ -17,11 +17,19 @@ GUARD = "maint.core.maint_window_guard"  # roles call the collection's action by
 
 
 def _guard_tasks(role: str) -> list[dict[str, object]]:
-    tasks = []
-    for file in sorted((REPO / "roles" / role / "tasks").glob("*.yml")):
-        for task in yaml.safe_load(file.read_text()) or []:
+    """The role's window-guard tasks, inside blocks too."""
+    tasks: list[dict[str, object]] = []
+
+    def walk(items: object) -> None:
+        for task in items if isinstance(items, list) else []:
             if isinstance(task, dict) and GUARD in task:
                 tasks.append(task)
+            elif isinstance(task, dict):
+                for key in ("block", "rescue", "always"):
+                    walk(task.get(key))
+
+    for file in sorted((REPO / "roles" / role / "tasks").glob("*.yml")):
+        walk(yaml.safe_load(file.read_text()))
     return tasks
 
 
