@@ -131,7 +131,8 @@ def test_role_variables_match_the_catalogue(role: str) -> None:
     spec = _role(role)
     role_defaults = yaml.safe_load((ROOT / f"roles/{role}/defaults/main.yml").read_text())
     arg_specs = yaml.safe_load((ROOT / f"roles/{role}/meta/argument_specs.yml").read_text())
-    options = arg_specs["argument_specs"]["main"]["options"]
+    entry_points = arg_specs["argument_specs"]  # maint_audit since issue 16 (no validation task per host)
+    options = (entry_points.get("maint_audit") or entry_points["main"])["options"]
     for name, entry in {**spec.thresholds, **spec.options}.items():
         var = f"{role}_{name}"
         # a threshold read from an inventory variable (from_var) defaults to it, else to the catalogue default

@@ -90,6 +90,7 @@ COLLECTORS: dict[str, tuple[str, Contract]] = {
             items_models={
                 "history.entries": windows_patching._HistoryEntry,
                 "hotfixes.items": windows_patching._HotFix,
+                "cached_search.updates": windows_patching._CachedUpdate,
             },
             scalars=frozenset(
                 {
@@ -98,9 +99,12 @@ COLLECTORS: dict[str, tuple[str, Contract]] = {
                     "history.entries.Operation",
                     "history.entries.ResultCode",
                     "hotfixes.items.InstalledOn",
+                    "wu_agent.last_search_success",
+                    "wu_agent.last_installation_success",
                 }
             ),
-            # roles/windows_patching/tasks/evaluate.yml combines these into the script's object
+            # roles/windows_patching/tasks/main.yml adds these to the script's object: maint_audit's
+            # followup (the win_updates search, when needed) and merge
             role_added=frozenset({"search", "install", "mode", "reboot_policy"}),
         ),
     ),
@@ -234,7 +238,13 @@ UNREAD: dict[str, dict[str, str]] = {
 #: keys whose value is a date: the collector must write it with ConvertTo-IsoUtc (ISO 8601, UTC)
 DATE_KEYS: dict[str, set[str]] = {
     "windows_health": {"collected_at", "LastBootUpTime", "Last"},
-    "windows_patching": {"collected_at", "Date", "InstalledOn"},
+    "windows_patching": {
+        "collected_at",
+        "Date",
+        "InstalledOn",
+        "last_search_success",
+        "last_installation_success",
+    },
     "windows_antivirus": {"collected_at"},
     "windows_backup": {
         "collected_at",
@@ -368,10 +378,9 @@ def test_collector_emits_every_key_its_evaluator_reads(kind: str) -> None:
 
 
 def test_role_added_keys_are_the_ones_the_role_combines() -> None:
-    tasks = yaml.safe_load((REPO / "roles/windows_patching/tasks/evaluate.yml").read_text())
-    data = tasks[0]["maint.core.maint_evaluate"]["data"]
-    combined = data.split("combine(", 1)[1]
-    added = {part.split("'")[1] for part in combined.split(",") if "':" in part}
+    tasks = yaml.safe_load((REPO / "roles/windows_patching/tasks/main.yml").read_text())
+    [audit] = [t["maint.core.maint_audit"] for t in tasks if "maint.core.maint_audit" in t]
+    added = {audit["followup"]["key"], *audit["merge"]}
     assert added == COLLECTORS["windows_patching"][1].role_added
 
 

@@ -286,14 +286,14 @@ def test_rdp_exposure_is_left_to_the_fortigate_review() -> None:
     assert "FortiGate review" in rationale and "NET-FGT" in rationale
 
 
-def test_role_is_two_tasks_collect_then_evaluate() -> None:
+def test_role_is_one_task_collecting_and_judging() -> None:
+    """One maint_audit task: the script over WinRM, the evaluator on the controller (issue 16)."""
     tasks = yaml.safe_load((ROOT / "roles/windows_access/tasks/main.yml").read_text())
-    assert [next(k for k in t if "." in k) for t in tasks] == [
-        "ansible.windows.win_powershell",
-        "maint.core.maint_evaluate",
-    ]
-    assert tasks[0]["ansible.windows.win_powershell"]["path"] == "collect_access.ps1"
-    assert tasks[1]["maint.core.maint_evaluate"]["kind"] == "windows_access"
+    assert [next(k for k in t if "." in k) for t in tasks] == ["maint.core.maint_audit"]
+    audit = tasks[0]["maint.core.maint_audit"]
+    assert (audit["collector"], audit["script"]) == ("ansible.windows.win_powershell", "collect_access.ps1")
+    assert (audit["kind"], audit["platform"]) == ("windows_access", "windows")
+    assert (tasks[0]["changed_when"], tasks[0]["check_mode"]) == (False, False)
     for play in ("site.yml", "windows.yml"):
         assert "role: windows_access" in (ROOT / "playbooks" / play).read_text(), play
 

@@ -5,7 +5,8 @@ object shapes (its README.md gives the sources) in two encodings, the one the co
 shell (ISO 8601 UTC dates, enum names) and the Windows PowerShell 5.1 one (``\\/Date(ms)\\/``, enum
 numbers, one-element collections flattened), which must give the same facts. Output not understood is an
 AssetFactsError naming the probe and field, and so an ASSET-WIN-01 ``error`` row without facts, never a
-pass. The role's record task runs in a real playbook on the controller with win_powershell-shaped results.
+pass. maint_assets runs in a real playbook on the controller with win_powershell-shaped results (the role's
+own maint_audit task runs over WinRM in tests/test_windows_winrm.py).
 """
 
 from __future__ import annotations
@@ -458,18 +459,20 @@ def test_collector_parses_and_is_read_only() -> None:
     assert "ConvertTo-Json -Depth 6 -Compress" in text
 
 
-def test_role_collects_then_records_and_passes_the_option() -> None:
+def test_role_collects_and_records_in_one_task_and_passes_the_option() -> None:
+    """One maint_audit task (kind assets:windows): the script over WinRM, facts parsed on the controller."""
     tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
-    assert len(tasks) == 2
-    collect, record = tasks
-    assert collect["ansible.windows.win_powershell"]["path"] == "collect_assets.ps1"
-    assert collect["ansible.windows.win_powershell"]["parameters"] == {
-        "BackupServicePatterns": "{{ windows_assets_backup_service_patterns }}"
+    assert len(tasks) == 1
+    [task] = tasks
+    audit = task["maint.core.maint_audit"]
+    assert (audit["collector"], audit["script"]) == ("ansible.windows.win_powershell", "collect_assets.ps1")
+    assert (audit["kind"], audit["platform"]) == ("assets:windows", "windows")
+    assert audit["collector_args"] == {
+        "parameters": {"BackupServicePatterns": "{{ windows_assets_backup_service_patterns }}"}
     }
     assert "[string[]]$BackupServicePatterns" in SCRIPT.read_text()
-    assert (collect["changed_when"], collect["check_mode"]) == (False, False)
-    assert record["maint.core.maint_assets"] == {"platform": "windows", "data": "{{ windows_assets_raw }}"}
-    assert all(t["tags"] == ["assets", "audit"] for t in tasks)
+    assert (task["changed_when"], task["check_mode"]) == (False, False)
+    assert task["tags"] == ["assets", "audit"]
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     option = catalogue.load().roles["windows_assets"].options["backup_service_patterns"]
     assert defaults["windows_assets_backup_service_patterns"] == list(option.default)
@@ -505,16 +508,22 @@ def test_site_and_windows_playbooks_run_the_role() -> None:
     assert any(p["roles"] == [{"role": "windows_assets"}] for p in domain)
 
 
-# ---------------------------------------------------------------- the record task in a real playbook
+# ---------------------------------------------------------------- maint_assets in a real playbook
 
 OUTPUTS = ("ps51_laptop_failed_cim", "ps7_domain_server_veeam")
 
 
 @pytest.fixture(scope="module")
 def play(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """The role's own record task, fed win_powershell-shaped results (the collector's JSON as its output)."""
+    """maint_assets fed win_powershell-shaped results (the collector's JSON as its output), as the role's
+    record task did before maint_audit (which records with the same code, plugin_utils.assets: the role
+    itself runs over WinRM in tests/test_windows_winrm.py)."""
     work = tmp_path_factory.mktemp("windows-assets-play")
-    record = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())[1]
+    record = {
+        "maint.core.maint_assets": {"platform": "windows", "data": "{{ windows_assets_raw }}"},
+        "register": "windows_assets_results",
+        "tags": ["assets", "audit"],
+    }
     tasks: list[dict[str, Any]] = []
     results = {name: {"changed": False, "output": [json.dumps(load(name))], "error": []} for name in OUTPUTS}
     results["empty"] = {"changed": False, "output": [], "error": []}

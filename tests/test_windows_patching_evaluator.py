@@ -127,3 +127,84 @@ def test_invalid_thresholds() -> None:
         judge(load("ps51_audit_up_to_date.json"), {"last_install_warn_days": 90})
     with pytest.raises(EvaluatorError, match="categories"):
         judge(load("ps51_audit_up_to_date.json"), {"categories": []})
+
+
+# ---------------------------------------------------------------- the search only when needed (issue 16)
+
+
+def test_a_search_that_ran_says_why() -> None:
+    """The online search's result is judged as before; the evidence says it ran, and the collector's why."""
+    raw = load("ps51_collector_search_needed.json")
+    raw["search"] = load("ps51_collector_iso_names.json")["search"]
+    finding = judge(raw)["PATCH-WIN-01"]
+    assert finding.status is Status.FAIL
+    assert finding.evidence["pending"] == 3
+    assert finding.evidence["search"] == {
+        "ran": True,
+        "source": "win_updates online search",
+        "reasons": ["the cached search lists 3 pending update(s) in the audited categories"],
+    }
+
+
+def test_a_cached_search_lists_pending_updates_like_the_online_one() -> None:
+    """The same updates from the agent's cache are judged alike (should the collector skip the search)."""
+    raw = load("ps51_collector_search_needed.json")
+    raw["search_decision"] = {**raw["search_decision"], "needed": False, "reasons": []}
+    cached = judge(raw)["PATCH-WIN-01"]
+    raw["search"] = load("ps51_collector_iso_names.json")["search"]
+    online = judge(raw)["PATCH-WIN-01"]
+    assert cached.status is online.status is Status.FAIL
+    for key in ("pending", "by_category", "updates"):
+        assert cached.evidence[key] == online.evidence[key]
+    assert cached.evidence["search"]["ran"] is False
+    assert cached.evidence["search"]["age_hours"] == 6.2
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            {"wu_agent": {"available": True, "last_search_success": "2026-11-18T09:00:00.0000000Z"}},
+            "the online search was skipped, but the cached results are 48.3 h old (trusted up to 24 h)",
+        ),
+        (
+            {"wu_agent": {"available": True, "last_search_success": None}},
+            "the online search was skipped, but the last successful search is not known",
+        ),
+        (
+            {"wu_agent": {"available": False, "reason": "Microsoft.Update.AutoUpdate failed: denied"}},
+            "the online search was skipped, but Microsoft.Update.AutoUpdate failed: denied",
+        ),
+        (
+            {
+                "cached_search": {
+                    "available": False,
+                    "reason": "offline Windows Update search failed: 0x80240438",
+                }
+            },
+            "the online search was skipped, but offline Windows Update search failed: 0x80240438",
+        ),
+        (
+            {"cached_search": None},
+            "the online search was skipped, but no cached search results",
+        ),
+    ],
+    ids=["cache too old", "last search unknown", "agent denied", "cache unreadable", "cache missing"],
+)
+def test_a_skipped_search_without_a_fresh_cache_is_not_a_pass(change: dict[str, Any], reason: str) -> None:
+    raw = {**load("ps51_collector_search_skipped.json"), **change}
+    finding = judge(raw)["PATCH-WIN-01"]
+    assert finding.status is Status.ERROR
+    assert finding.evidence["reason"] == reason
+
+
+def test_a_needed_search_that_did_not_run_is_not_checked() -> None:
+    raw = load("ps51_collector_search_skipped.json")
+    raw["search_decision"] = {
+        "needed": True,
+        "reasons": ["Windows Update RebootRequired is set"],
+        "max_age_hours": 24,
+    }
+    finding = judge(raw)["PATCH-WIN-01"]
+    assert finding.status is Status.NOT_CHECKED
+    assert "Windows Update RebootRequired is set" in finding.evidence["reason"]

@@ -2,11 +2,18 @@
 
 The raw data is the windows_patching collector's object
 (``roles/windows_patching/files/collect_patching.ps1``: Windows Update history from
-``Microsoft.Update.Session``, ``Get-HotFix`` and the pending-reboot registry keys) with three keys the role
-adds: ``search`` (the ``ansible.windows.win_updates`` result with ``state: searched``), ``install`` (its
-result with ``state: installed`` in remediate mode, else null) and ``mode``. The win_updates shapes are the
-module's documented RETURN values (``updates`` keyed by update id, each with ``title``, ``kb``,
-``categories``, ``installed``, ``failure_hresult_code``, ``failure_msg``).
+``Microsoft.Update.Session``, ``Get-HotFix``, the pending-reboot registry keys, the Automatic Updates agent's
+last successful search (``wu_agent``), its cached offline search results (``cached_search``) and
+``search_decision``: whether an online search was needed and why) with keys the role adds: ``search`` (the
+``ansible.windows.win_updates`` result with ``state: searched``, null when the decision skipped it),
+``install`` (its result with ``state: installed`` in remediate mode, else null), ``mode`` and
+``reboot_policy``. The win_updates shapes are the module's documented RETURN values (``updates`` keyed by
+update id, each with ``title``, ``kb``, ``categories``, ``installed``, ``failure_hresult_code``,
+``failure_msg``).
+
+PATCH-WIN-01 is judged from the online search when it ran, else from the agent's cached results, and then
+only when they are no older than the decision's ``max_age_hours`` (its evidence says which, and how old);
+a search that was needed and did not run, or a skipped one without a usable cache, is never a pass.
 """
 
 from __future__ import annotations
@@ -148,6 +155,38 @@ class _HotFixes(Probe):
     items: Any = None
 
 
+class _WuAgent(Probe):
+    """IAutomaticUpdatesResults: the agent's last successful search and install (UTC, null if unknown)."""
+
+    last_search_success: Any = None
+    last_installation_success: Any = None
+
+
+class _CachedUpdate(WinRaw):
+    """One update of the offline search, shaped as win_updates' (PS 5.1 may flatten a one-element list)."""
+
+    id: str = ""
+    title: str
+    kb: list[str] | str = Field(default_factory=list)
+    categories: list[str] | str = Field(default_factory=list)
+
+
+class _CachedSearch(Probe):
+    """The offline search (``IUpdateSearcher.Online = false``): updates as of the agent's last online scan."""
+
+    online: bool = False
+    updates: Any = None
+
+
+class _SearchDecision(WinRaw):
+    """The collector's answer to: is an online search needed (and why)?"""
+
+    needed: bool
+    reasons: list[str] | str | None = None
+    age_hours: int | float | None = None
+    max_age_hours: StrictInt = Field(ge=0)
+
+
 class _Patching(WinRaw):
     schema_version: StrictInt = Field(alias="schema")
     collector: str
@@ -161,6 +200,9 @@ class _Patching(WinRaw):
     reboot_policy: str = "never"
     search: dict[str, Any] | None = None
     install: dict[str, Any] | None = None
+    wu_agent: _WuAgent | None = None
+    cached_search: _CachedSearch | None = None
+    search_decision: _SearchDecision | None = None
 
 
 def parse_raw(raw: Any) -> _Patching:
@@ -229,13 +271,79 @@ def _untrusted(control: Control, reason: str, evidence: Mapping[str, Any] | None
 # ---------------------------------------------------------------- judgements
 
 
-def _pending(search: _WinUpdates | None, th: Thresholds) -> Finding:
-    if search is None or search.skipped:
+def _reasons(decision: _SearchDecision) -> list[str]:
+    return [str(r) for r in as_list(decision.reasons)]
+
+
+def _pending(patching: _Patching, search: _WinUpdates | None, now: datetime, th: Thresholds) -> Finding:
+    """PATCH-WIN-01 from the online search when it ran, else from the agent's cached results."""
+    decision = patching.search_decision
+    if search is not None and not search.skipped:
+        how: dict[str, Any] = {"ran": True, "source": "win_updates online search"}
+        if decision is not None:
+            how["reasons"] = _reasons(decision)
+        return _judge_updates(search, th, how)
+    if decision is None:  # an older collector: the role always searched, and this time it did not
         return not_checked(PENDING, "Windows Update was not searched (win_updates did not run)")
+    if decision.needed:
+        return not_checked(
+            PENDING,
+            f"an online Windows Update search was needed ({'; '.join(_reasons(decision))}) but did not run",
+        )
+    return _judge_cached(patching, decision, now, th)
+
+
+def _judge_cached(patching: _Patching, decision: _SearchDecision, now: datetime, th: Thresholds) -> Finding:
+    """The search was skipped: the agent's cached results, trusted only as fresh as the decision allowed."""
+    agent, cached = patching.wu_agent, patching.cached_search
+    if agent is None or not agent.available or agent.last_search_success is None:
+        why = (
+            agent.reason if agent is not None and agent.reason else "the last successful search is not known"
+        )
+        return _untrusted(PENDING, f"the online search was skipped, but {why}")
+    if cached is None or not cached.available:
+        why = cached.reason if cached is not None and cached.reason else "no cached search results"
+        return _untrusted(PENDING, f"the online search was skipped, but {why}")
+    last = ps_datetime(agent.last_search_success, "wu_agent.last_search_success")
+    age = round((now - last).total_seconds() / 3600, 1)
+    how: dict[str, Any] = {
+        "ran": False,
+        "source": "Windows Update agent cache (offline search)",
+        "last_search_success": last.isoformat(),
+        "age_hours": age,
+        "max_age_hours": decision.max_age_hours,
+    }
+    if age > decision.max_age_hours or age < -1:
+        return _untrusted(
+            PENDING,
+            f"the online search was skipped, but the cached results are {age} h old "
+            f"(trusted up to {decision.max_age_hours} h)",
+            {"search": how},
+        )
+    updates: dict[str, Any] = {}
+    for index, raw in enumerate(as_list(cached.updates)):
+        try:
+            update = _CachedUpdate.model_validate(raw)
+        except ValidationError as exc:
+            raise EvaluatorError(f"{KIND}: cached_search.updates.{index}: {describe(exc)}") from exc
+        updates[update.id or str(index)] = {
+            "id": update.id,
+            "title": update.title,
+            "kb": as_list(update.kb),
+            "categories": as_list(update.categories),
+        }
+    try:
+        parsed = _WinUpdates.model_validate({"updates": updates})
+    except ValidationError as exc:
+        raise EvaluatorError(f"{KIND}: cached_search: {describe(exc)}") from exc
+    return _judge_updates(parsed, th, how)
+
+
+def _judge_updates(search: _WinUpdates, th: Thresholds, how: Mapping[str, Any]) -> Finding:
     if search.failed:
         return PENDING.finding(
             Status.ERROR,
-            {"reason": f"Windows Update search failed: {search.msg[:300]}"},
+            {"reason": f"Windows Update search failed: {search.msg[:300]}", "search": dict(how)},
             remediation=(
                 "The update search itself failed, so pending updates are unknown: check that wuauserv and "
                 "BITS run, that the host reaches its update source (WSUS URL in HKLM"
@@ -244,7 +352,7 @@ def _pending(search: _WinUpdates | None, th: Thresholds) -> Finding:
         )
     problem = _disagreement(search, "search")
     if problem:
-        return _untrusted(PENDING, problem, {"listed": len(search.updates)})
+        return _untrusted(PENDING, problem, {"listed": len(search.updates), "search": dict(how)})
     wanted = {category_key(c): c for c in th.categories}
     failing_keys = {category_key(c) for c in th.fail_categories}
     by_category = {c: 0 for c in th.categories}
@@ -264,6 +372,7 @@ def _pending(search: _WinUpdates | None, th: Thresholds) -> Finding:
         "by_category": by_category,
         "updates": pending[:25],
         "filtered": len(search.filtered_updates),
+        "search": dict(how),
     }
     if not pending:
         return PENDING.finding(Status.PASS, evidence)
@@ -424,7 +533,7 @@ def evaluate_windows_updates(raw: Any, thresholds: Mapping[str, Any]) -> list[Fi
     search = _win_updates(patching.search, "search")
     install = _win_updates(patching.install, "install")
     judged = {
-        PENDING.control: lambda: _pending(search, th),
+        PENDING.control: lambda: _pending(patching, search, now, th),
         RECENT.control: lambda: _recent(patching, now, th),
         REBOOT.control: lambda: _reboot(patching, search, install),
         INSTALL.control: lambda: _install(patching, install),

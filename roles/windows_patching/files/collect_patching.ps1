@@ -1,10 +1,16 @@
-# windows_patching collector: update history, hotfixes and pending-reboot keys as one JSON object for
-# runner/evaluators/windows_patching.py (schema 1); the role adds the win_updates results to it.
-# Windows PowerShell 5.1 compatible (Server 2016-2025, Windows 10/11). Reads only; changes nothing.
+# windows_patching collector: update history, hotfixes, pending-reboot keys, the Windows Update agent's last
+# successful search and its cached (offline) search results as one JSON object for
+# runner/evaluators/windows_patching.py (schema 1), with search_decision: whether an online win_updates search
+# is needed (the role runs it only then, in the same maint_audit task) and why. The role adds the win_updates
+# results to it. Windows PowerShell 5.1 compatible (Server 2016-2025, Windows 10/11). Reads only; changes
+# nothing (the offline search reads the agent's local datastore and does not contact the update source).
 [CmdletBinding()]
 param(
     [int]$HistoryMax = 50,
-    [int]$HotFixMax = 10
+    [int]$HotFixMax = 10,
+    [string[]]$Categories = @('SecurityUpdates', 'CriticalUpdates', 'UpdateRollups', 'DefinitionUpdates'),
+    [int]$SearchMaxAgeHours = 24,
+    [switch]$SearchAlways
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2
@@ -83,6 +89,78 @@ try {
     }
 } catch {
     $result.reboot = [ordered]@{ available = $false; reason = "reading the pending-reboot registry keys failed: $($_.Exception.Message)" }
+}
+
+# IAutomaticUpdatesResults: when Automatic Updates last searched / installed successfully, in UTC; VT_EMPTY
+# ($null) when not known. Only the agent's own searches move it (a win_updates search does not).
+try {
+    $au = (New-Object -ComObject Microsoft.Update.AutoUpdate).Results
+    $lastSearch = $null
+    $lastInstall = $null
+    if ($au.LastSearchSuccessDate) { $lastSearch = [DateTime]::SpecifyKind([DateTime]$au.LastSearchSuccessDate, [DateTimeKind]::Utc) }
+    if ($au.LastInstallationSuccessDate) { $lastInstall = [DateTime]::SpecifyKind([DateTime]$au.LastInstallationSuccessDate, [DateTimeKind]::Utc) }
+    $result.wu_agent = [ordered]@{
+        available                 = $true
+        last_search_success       = ConvertTo-IsoUtc $lastSearch
+        last_installation_success = ConvertTo-IsoUtc $lastInstall
+    }
+} catch {
+    $lastSearch = $null
+    $result.wu_agent = [ordered]@{ available = $false; reason = "Automatic Updates results (Microsoft.Update.AutoUpdate) failed: $($_.Exception.Message)" }
+}
+
+# The agent's cached view: an offline search (IUpdateSearcher.Online = false) lists the updates the last online
+# scan found applicable and not installed, without contacting WSUS or Microsoft Update. Same shape as
+# win_updates' updates (kb without the KB prefix, category names).
+$wanted = @($Categories | ForEach-Object { ($_ -replace '\s', '').ToLowerInvariant() })
+try {
+    $offline = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher()
+    $offline.Online = $false
+    $found = $offline.Search('IsInstalled=0 and IsHidden=0')
+    $cached = @($found.Updates | ForEach-Object {
+            [pscustomobject]@{
+                id         = $_.Identity.UpdateID
+                title      = $_.Title
+                kb         = @($_.KBArticleIDs | ForEach-Object { [string]$_ })
+                categories = @($_.Categories | ForEach-Object { $_.Name })
+            }
+        })
+    $result.cached_search = [ordered]@{ available = $true; online = $false; updates = $cached }
+} catch {
+    $cached = $null
+    $result.cached_search = [ordered]@{ available = $false; reason = "offline Windows Update search failed: $($_.Exception.Message)" }
+}
+
+# Is an online search needed? Yes when the cache is unknown or old, or when it says updates may be pending.
+$reasons = @()
+if ($SearchAlways) { $reasons += 'remediate mode: the state after the installation is searched' }
+$ageHours = $null
+if ($null -eq $lastSearch) {
+    $reasons += 'the last successful Windows Update search is not known'
+} else {
+    $ageHours = [Math]::Round(([DateTime]::UtcNow - $lastSearch).TotalHours, 1)
+    if ($ageHours -gt $SearchMaxAgeHours) { $reasons += "the last successful search is $ageHours h old (more than $SearchMaxAgeHours h)" }
+}
+if ($null -eq $cached) {
+    $reasons += 'the cached search results could not be read'
+} else {
+    $pending = @($cached | Where-Object {
+            $names = @($_.categories | ForEach-Object { ($_ -replace '\s', '').ToLowerInvariant() })
+            @($names | Where-Object { $wanted -contains $_ }).Count -gt 0
+        })
+    if ($pending.Count -gt 0) { $reasons += "the cached search lists $($pending.Count) pending update(s) in the audited categories" }
+}
+if ($result.reboot.available) {
+    if ($result.reboot.wu_reboot_required) { $reasons += 'Windows Update RebootRequired is set (installed updates wait for a reboot)' }
+    if ($result.reboot.cbs_reboot_pending) { $reasons += 'Component Based Servicing RebootPending is set' }
+} else {
+    $reasons += 'the pending-reboot keys could not be read'
+}
+$result.search_decision = [ordered]@{
+    needed        = $reasons.Count -gt 0
+    reasons       = $reasons
+    age_hours     = $ageHours
+    max_age_hours = $SearchMaxAgeHours
 }
 
 $result | ConvertTo-Json -Depth 5 -Compress

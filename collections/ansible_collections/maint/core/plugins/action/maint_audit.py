@@ -60,6 +60,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
             "args": {"type": "dict", "default": {}},
             "key": {"type": "str", "required": True},
             "decision": {"type": "str", "required": True},
+            "always": {"type": "bool", "default": False},
         },
     },
 }
@@ -149,13 +150,15 @@ class ActionModule(ActionBase):
             return None, {"failed": True, "msg": f"{args['collector']} returned no '{key}'"}
         return collected[key], collected
 
-    def _followup(self, spec: Mapping[str, Any], data: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+    def _followup(
+        self, spec: Mapping[str, Any], data: dict[str, Any], task_vars: dict[str, Any]
+    ) -> dict[str, Any]:
         """Run the action ``spec['action']`` (e.g. ``ansible.windows.win_updates``) in this task, on the same
-        connection, unless the collector's ``data[spec['decision']]`` says ``needed: false``; its result (None
-        when not run) goes to ``data[spec['key']]`` for the evaluator. A failed run is data to judge, not a
-        failed task (as ``ignore_errors`` on a task of its own)."""
+        connection, unless the collector's ``data[spec['decision']]`` says ``needed: false`` (and not
+        ``always``); its result (None when not run) goes to ``data[spec['key']]`` for the evaluator. A failed
+        run is data to judge, not a failed task (as ``ignore_errors`` on a task of its own)."""
         decision = data.get(spec["decision"])
-        if isinstance(decision, Mapping) and decision.get("needed") is False:
+        if not spec["always"] and isinstance(decision, Mapping) and decision.get("needed") is False:
             data[spec["key"]] = None
             return {}
         task = self._task.copy(exclude_parent=False, exclude_tasks=True)

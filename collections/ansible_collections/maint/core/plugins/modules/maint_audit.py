@@ -83,8 +83,9 @@ options:
     default: {}
   followup:
     description:
-      - An action run in the same task after the collector, on the same connection, unless the collected data's
-        O(followup.decision) key is a mapping with C(needed=false) (the collector says it is not needed).
+      - An action run in the same task after the collector, on the same connection, unless the collected
+        data's O(followup.decision) key is a mapping with C(needed=false) (the collector says it is not
+        needed).
       - Its result, or null when it did not run, is added to the data under O(followup.key). A failed run is
         data for the evaluator to judge, not a failed task; an unreachable host is unreachable.
       - The Windows Update search of C(windows_patching) (C(ansible.windows.win_updates) with
@@ -107,6 +108,10 @@ options:
         description: The key of the collected data that says whether it is C(needed) (and why).
         type: str
         required: true
+      always:
+        description: Run it whatever the decision says (a remediation judges the state after it).
+        type: bool
+        default: false
 attributes:
   action:
     support: full
