@@ -681,6 +681,35 @@ def test_missed_window_drift_and_stale_backup_are_facts_of_the_ledger(
     assert run_pass(ledger, client, now=now + timedelta(hours=1)).deliveries == []  # once each
 
 
+def test_a_backup_that_fails_at_the_next_monthly_run_is_stale_once_within_the_lookback(
+    make_client: MakeClient, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Monthly runs: the last success is a month old when the failed run shows it, far beyond the 7 days
+    of lookback; the fact arises with that run (the ledger could not show it before), so it is sent once.
+    A failure the ledger already showed more than the lookback ago is left to the report."""
+    settings = hook_settings(hook, monkeypatch, events=[{"event": "backup_stale", "backup_stale_days": 2}])
+    settings["notify"]["channels"] = settings["notify"]["channels"][1:]
+    hosts = copy.deepcopy(HOSTS)
+    hosts["all"]["children"]["linux"]["hosts"]["web2"] = {"ansible_host": "192.0.2.11"}
+    make_client("acme", settings=settings, hosts=hosts)
+    ledger = Ledger()
+    client = load_client("acme")
+    now = datetime.now(UTC)
+    backup = ("web1", "BKP-RESTIC-02", "pass", "critical", "backup")
+    record(ledger, "acme", now - timedelta(days=31), [backup])
+    record(ledger, "acme", now - timedelta(hours=1), [(*backup[:2], "fail", *backup[3:])])
+    report = run_pass(ledger, client, now=now)
+    assert report.count("sent") == 1
+    (body,) = hook.bodies()
+    assert body["event"] == "backup_stale" and body["facts"]["host"] == "web1"
+    assert body["facts"]["last_success"] == (now - timedelta(days=31)).isoformat(timespec="microseconds")
+    assert run_pass(ledger, client, now=now + timedelta(days=1)).deliveries == []  # once
+    # notifications switched on long after the failure showed: not sent, the monthly report tells it
+    record(ledger, "acme", now - timedelta(days=60), [("web2", *backup[1:])])
+    record(ledger, "acme", now - timedelta(days=20), [("web2", backup[1], "fail", *backup[3:])])
+    assert [d.fact for d in run_pass(ledger, client, now=now + timedelta(days=1)).deliveries] == []
+
+
 def test_report_ready_is_sent_once_per_period_with_the_report_attached(
     make_client: MakeClient, smtp: tuple[Mailbox, int], pki: Pki, tmp_path: Path
 ) -> None:

@@ -312,6 +312,12 @@ def test_json_report_of_a_period(
     data = json.loads(out.read_text())
     assert data["period"]["label"] == "2026-11" and data["ledger"]["checkpoint"]["size"] == ctx_size(ledger)
     assert oct(out.stat().st_mode & 0o777) == "0o600"
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    found = CliRunner().invoke(app, ["report", "acme", "--period", "2026-11", "-o", str(blocked / "r.html")])
+    assert found.exit_code == 2 and "Traceback" not in found.output
+    (line,) = found.output.strip().splitlines()  # the option and the file, not the temporary beside it
+    assert line.startswith(f"error: -o {blocked / 'r.html'}: cannot write it (") and ".tmp" not in line
 
 
 def ctx_size(ledger: Ledger) -> int:

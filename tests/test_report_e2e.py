@@ -579,6 +579,73 @@ def test_findings_coverage_windows_patching_and_backups_are_recomputed(
         assert sum(j["failures_in_period"] for j in veeam.values()) >= 1, veeam
 
 
+@pytest.mark.parametrize(("name", "which"), CASES)
+def test_antivirus_and_network_are_recomputed(
+    world: World,
+    labels: dict[tuple[str, str], str],
+    reports: dict[tuple[str, str], dict[str, Any]],
+    name: str,
+    which: str,
+) -> None:
+    label = labels[(name, which)]
+    data = reports[(name, which)]
+    loaded = load_client(name)
+    m = month_of(int(label[:4]), int(label[5:]), loaded.settings.timezone)
+    x = Expected(world, loaded, m)
+    state = x.state(m.end)
+
+    # antivirus: a host is protected when none of its AV-* controls fails (waivers applied), judged when
+    # one of their latest results judged something
+    av: dict[str, list[Pair]] = {}
+    for (host, control), pair in state.items():
+        if control.startswith(("AV-LNX-", "AV-WIN-")):
+            av.setdefault(host, []).append(pair)
+    judged = {
+        h: ps
+        for h, ps in av.items()
+        if any(p.latest is not None and p.status not in INCONCLUSIVE for p in ps)
+    }
+    protected = [h for h, ps in judged.items() if not any(p.failing for p in ps)]
+    antivirus = data["antivirus"]
+    assert [h["host"] for h in antivirus["hosts"]] == sorted(av)
+    assert (antivirus["hosts_judged"], antivirus["hosts_protected"]) == (len(judged), len(protected))
+    assert antivirus["coverage_pct"] == (round(100 * len(protected) / len(judged), 1) if judged else None)
+    for entry in antivirus["hosts"]:
+        latest = [p.latest["seq"] for p in av[entry["host"]] if p.latest is not None]
+        assert entry["seqs"] == sorted(latest), entry["host"]
+
+    # network: the hosts network_config is assigned to; not reached when a latest NET-/MAINT- result says
+    # so; its findings are its NET-* controls failing or warning; a change is a snapshot taken in the period
+    devices = sorted(h for h in x.hosts if "network_config" in x.assigned.get(h, set()))
+    network = data["network"]
+    assert [d["host"] for d in network["devices"]] == devices
+    con = sqlite3.connect(world.db)
+    snaps = con.execute(
+        "SELECT device, seq, taken_at FROM config_snapshots WHERE client = ? AND seq <= ? ORDER BY seq",
+        (name, x.size),
+    ).fetchall()
+    con.close()
+    changes = sorted(
+        (device, seq) for device, seq, taken in snaps if device in devices and m.start <= utc(taken) < m.end
+    )
+    assert sorted((c["host"], c["seq"]) for c in network["changes"]) == changes
+    unreachable = []
+    for entry in network["devices"]:
+        pairs = [p for (h, c), p in state.items() if h == entry["host"] and c.startswith(("NET-", "MAINT-"))]
+        if any(p.latest is not None and p.unreachable for p in pairs):
+            unreachable.append(entry["host"])
+            assert entry["reachable"] is False, entry
+        else:
+            assert entry["reachable"] is (True if any(p.latest is not None for p in pairs) else None), entry
+        failing = sorted(
+            p.control for p in pairs if p.control.startswith("NET-") and p.effective in JUDGED_BAD
+        )
+        assert entry["finding_controls"] == failing, entry["host"]
+        assert entry["changes_in_period"] == sum(1 for d, _s in changes if d == entry["host"])
+    assert network["unreachable"] == unreachable
+    assert network["findings_total"] == sum(len(d["finding_controls"]) for d in network["devices"])
+
+
 def test_history_tells_the_year_the_report_shows(reports: dict[tuple[str, str], dict[str, Any]]) -> None:
     """What generate() wrote reaches the report: the missed window, the ticket, a year of trend."""
     last = reports[("demo", "last")]
@@ -591,6 +658,8 @@ def test_history_tells_the_year_the_report_shows(reports: dict[tuple[str, str], 
     trend = [p["score"] for p in reports[("demo", "now")]["summary"]["trend_points"]]
     assert sum(s is not None for s in trend) >= 10, trend
     assert len(reports[("demo", "now")]["network"]["devices"]) == 4
+    assert reports[("demo", "now")]["network"]["changes"], "the recomputed network has changes to count"
+    assert reports[("example-acme", "last")]["antivirus"]["hosts_judged"] == 2
     assert reports[("example-acme", "backup failed")]["backups"]["jobs"]
 
 
@@ -744,6 +813,8 @@ def test_each_language_renders_every_message_translated(
     assert done.returncode == 0, done.stderr
     page = (out / "report.html").read_text(encoding="utf-8")
     assert re.search(rf'<html[^>]*\blang="{lang}"', page), page[:300]
+    if lang == "ca":  # elision before a value that starts with a vowel sound (i18n.Translator.elide)
+        assert "(hora d'Europe/Madrid)" in page and "hora de Europe" not in page
     seen = json.loads((out / "messages.json").read_text())
     assert seen["gettext"], "the templates translate through gettext"
     assert i18n.check_messages() == [], "I18N's check: every catalogue message translated"

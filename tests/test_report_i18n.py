@@ -124,6 +124,84 @@ def test_install_renders_template_strings_in_spanish() -> None:
     assert i18n.translator("en").language_name() == "English"
 
 
+@pytest.mark.parametrize(
+    ("text", "vowel"),
+    [
+        ("1", True),  # u
+        ("11", True),  # onze
+        ("1 de nov. 2026", True),
+        ("11:00", True),
+        ("11,5\xa0%", True),
+        ("11.000", True),  # onze mil
+        ("1.000.000", True),  # un milió
+        ("1000000", True),
+        ("1.000", False),  # mil
+        ("1.234,5", False),
+        ("8", False),  # vuit
+        ("12 de nov. 2026", False),
+        ("100", False),  # cent
+        ("08:00", False),  # zero vuit
+        ("2026-10", False),
+        ("Europe/Madrid", True),
+        ("America/New_York", True),
+        ("UTC", True),
+        ("hora", True),
+        ("Pacific/Auckland", False),
+        ("iogurt", False),  # i before a vowel: a consonant sound
+        ("Huelva", False),
+        ("\u2013", False),
+        ("", False),
+    ],
+)
+def test_catalan_vowel_sound_of_numbers_dates_and_names(text: str, vowel: bool) -> None:
+    assert i18n.catalan_vowel_sound(text) is vowel
+
+
+def test_catalan_elides_de_and_el_before_a_value_that_starts_with_a_vowel_sound() -> None:
+    """The catalogue's "de %(zone)s" and "el %(when)s" become "d'" and "l'" when the value asks for it:
+    the report's own messages, through gettext and ngettext, escaped as before; Spanish never."""
+    env = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    i18n.install(env, i18n.translator("ca"))
+    cover = env.from_string("{% trans when=w, zone=z %}{{ when }} ({{ zone }} time){% endtrans %}")
+    assert cover.render(w="1 de des. 2026, 0:30", z="Europe/Madrid") == (
+        "1 de des. 2026, 0:30 (hora d'Europe/Madrid)"
+    )
+    assert cover.render(w="x", z="Pacific/Auckland") == "x (hora de Pacific/Auckland)"
+    assert cover.render(w="x", z="<b>Asia</b>") == "x (hora de &lt;b&gt;Asia&lt;/b&gt;)"
+    seen = env.from_string("{% trans when=w %}first seen {{ when }}{% endtrans %}")
+    assert seen.render(w="11 de nov. 2026") == "vist per primera vegada l'11 de nov. 2026"
+    assert seen.render(w="12 de nov. 2026") == "vist per primera vegada el 12 de nov. 2026"
+    facts = env.from_string('{{ _("facts of %(when)s", when=w) }}')
+    assert facts.render(w="1 de des. 2026") == "dades de l'1 de des. 2026"
+    hosts = env.from_string(
+        "{% trans count=n, checked=c %}{{ checked }} of the one host in scope was checked in this period."
+        "{% pluralize %}{{ checked }} of the {{ count }} hosts in scope were checked in this period."
+        "{% endtrans %}"
+    )
+    assert hosts.render(n=11, c=8) == "Equips comprovats en aquest període: 8 d'11."
+    assert hosts.render(n=12, c=11) == "Equips comprovats en aquest període: 11 de 12."
+    spanish = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    i18n.install(spanish, i18n.translator("es"))
+    es_hosts = spanish.from_string(
+        "{% trans count=n, checked=c %}{{ checked }} of the one host in scope was checked in this period."
+        "{% pluralize %}{{ checked }} of the {{ count }} hosts in scope were checked in this period."
+        "{% endtrans %}"
+    )
+    assert "de 11" in es_hosts.render(n=11, c=8)
+    assert i18n.translator("es").elide("de %(n)s", {"n": 11}) == "de %(n)s"
+
+
+def test_no_catalan_message_puts_de_or_el_before_a_number_that_needs_elision() -> None:
+    """Elision in the catalogue's own text: "d'1", never "de 1" (a placeholder is elided when rendered)."""
+    bad = re.compile(r"\b(?:[Dd]e|[Ee]l|[Dd]el|[Aa]l) (?:1|11)(?![\d.,:])")
+    found = [m.id for m in _po("ca") if m.id and any(bad.search(s) for s in _strings(m.string))]
+    assert found == []
+
+
+def _strings(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 @pytest.mark.parametrize("lang", ["es", "ca"])
 def test_every_simple_message_renders_translated_through_install(lang: str) -> None:
     """Every catalogue message without placeholders, rendered with ``_()``, is its translation."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -52,13 +53,17 @@ def write_output(data: bytes, output: Path | None, fmt: str) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    with user_errors():
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".{output.name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         tmp.replace(output)
+    except OSError as exc:  # the option and the file named, not the temporary file beside it
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        fail(f"-o {output}: cannot write it ({exc.strerror or exc})")
     typer.echo(f"report written to {output}", err=True)
 
 

@@ -17,7 +17,8 @@ passes see it:
   ``backup_stale_days``. Per run, a host's ``backup`` rows are *good* (a pass, no fail or error), *bad*
   (a fail or error) or neither; the host is stale when its latest good-or-bad run is bad and the last good
   one is that many days old (or there never was one and the first bad one is); ``seq`` is the first row
-  of the first bad run after the last good one.
+  of the first bad run after the last good one. It arises at the later of that run and the day the
+  backup turned stale (monthly runs: the failed run, a month after the last success).
 - ``report_ready`` ``[event, period]``: given by the report filing code.
 
 A fact first seen more than ``lookback_days`` after it arose (notifications switched on later, a ledger
@@ -383,8 +384,11 @@ def stale_backups(
         start = (
             _dt(last_good[-1]["observed_at"]) if last_good is not None else _dt(first_bad[0]["observed_at"])
         )
-        born = start + timedelta(days=days)
-        if born > now or born < since:
+        stale_at = start + timedelta(days=days)
+        # the ledger shows the fact from its first bad run on: with monthly runs the last success is a
+        # month old by then, and the lookback counts from that run, not from the day the backup turned stale
+        born = max(stale_at, _dt(first_bad[0]["observed_at"]))
+        if stale_at > now or born < since:
             continue
         seq = int(first_bad[0]["seq"])
         latest = judged[-1]

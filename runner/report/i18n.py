@@ -56,6 +56,7 @@ __all__ = [
     "N_",
     "TEMPLATES_DIR",
     "Translator",
+    "catalan_vowel_sound",
     "check_catalogue",
     "check_messages",
     "extract",
@@ -196,6 +197,34 @@ def read_control_texts(path: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+#: Catalan words elided before a vowel sound, and what they become (``la`` is left alone: "la una",
+#: "la intervenció" keep it before an unstressed i/u, and no message puts it before a placeholder)
+_CA_ELIDED = {"de": "d'", "el": "l'", "del": "de l'", "al": "a l'"}
+_CA_ELIDABLE = re.compile(r"(?<![\w'\u2019])(de|De|el|El|del|Del|al|Al) %\((\w+)\)s")
+#: a vowel, or h and a vowel, starts a vowel sound ...
+_CA_VOWEL = re.compile(r"h?[aeiouàèéíïòóúü]", re.IGNORECASE)
+#: ... except i or u before a vowel, a consonant sound ("de iogurt", "de Huelva")
+_CA_SEMIVOWEL = re.compile(r"h?[iu][aeiouàèéíòóú]", re.IGNORECASE)
+#: a number as the report writes it (ca groups thousands with a dot) or bare digits
+_CA_NUMBER = re.compile(r"\d{1,3}(?:\.\d{3})+(?!\d)|\d+")
+
+
+def catalan_vowel_sound(text: str) -> bool:
+    """Whether ``text``, read aloud in Catalan, starts with a vowel sound (so ``de``/``el`` before it are
+    elided). A number does when its name does: 1 ("u"), 11 ("onze"), 11.000 ("onze mil"), 1.000.000
+    ("un milió"), not 1.000 ("mil") or 8 ("vuit"); a leading zero is read "zero"."""
+    text = text.lstrip()
+    number = _CA_NUMBER.match(text)
+    if number is not None:
+        digits = number.group(0).replace(".", "")
+        if len(digits) > 1 and digits[0] == "0":
+            return False
+        groups = -(-len(digits) // 3)
+        lead = int(digits[: len(digits) - 3 * (groups - 1)])
+        return lead == 11 or (lead == 1 and groups in (1, 3))
+    return bool(_CA_VOWEL.match(text)) and not _CA_SEMIVOWEL.match(text)
+
+
 class Translator:
     """One language's messages, catalogue texts and number and date formats."""
 
@@ -238,6 +267,25 @@ class Translator:
         if field not in FIELDS:
             raise ValueError(f"field {field!r}: expected one of {', '.join(FIELDS)}")
         return self._texts.get(control_id, {}).get(field, default)
+
+    def elide(self, message: str, variables: Mapping[str, Any]) -> str:
+        """``message`` (translated, with ``%(name)s`` placeholders) with Catalan elision before each
+        placeholder whose value starts with a vowel sound: ``de``/``el``/``del``/``al`` become
+        ``d'``/``l'``/``de l'``/``a l'`` ("l'1 de nov.", "d'11", "hora d'Europe/Madrid"). Other languages:
+        ``message`` unchanged."""
+        if self.lang != "ca" or "%(" not in message:
+            return message
+
+        def fix(match: re.Match[str]) -> str:
+            word, name = match.group(1), match.group(2)
+            if name not in variables or not catalan_vowel_sound(str(variables[name])):
+                return match.group(0)
+            elided = _CA_ELIDED[word.lower()]
+            if word[0].isupper():
+                elided = elided[0].upper() + elided[1:]
+            return f"{elided}%({name})s"
+
+        return _CA_ELIDABLE.sub(fix, message)
 
     # -- formats
 
@@ -283,6 +331,30 @@ class Translator:
         return babel_dates.format_datetime(instant, format=pattern, tzinfo=instant.tzinfo, locale=loc)
 
 
+def _eliding_callables(tr: Translator) -> dict[str, Callable[..., str]]:
+    """Jinja2's new-style ``gettext`` and ``ngettext`` (format with the block's variables, escaped when
+    autoescaping), with :meth:`Translator.elide` applied to the translated message first."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    def fill(context: Any, message: str, variables: dict[str, Any]) -> str:
+        message = tr.elide(message, variables)
+        # as Jinja2's own new-style gettext: the catalogue's message is markup, the values are escaped by %
+        text: str = Markup(message) if context.eval_ctx.autoescape else message  # noqa: S704
+        return text % variables
+
+    @pass_context
+    def gettext(__context: Any, __string: str, **variables: Any) -> str:
+        return fill(__context, tr.gettext(__string), variables)
+
+    @pass_context
+    def ngettext(__context: Any, __singular: str, __plural: str, __num: int, **variables: Any) -> str:
+        variables.setdefault("num", __num)
+        return fill(__context, tr.ngettext(__singular, __plural, __num), variables)
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
 @functools.cache
 def translator(lang: str) -> Translator:
     """The (cached) translator of ``lang``; ValueError naming ``--lang`` for any other language."""
@@ -297,6 +369,8 @@ def install(env: Any, tr: Translator, *, zone: str | None = None) -> None:
         env.add_extension("jinja2.ext.i18n")
     env.policies["ext.i18n.trimmed"] = JINJA_OPTIONS["trimmed"] == "true"
     env.install_gettext_callables(tr.gettext, tr.ngettext, newstyle=True)
+    if tr.lang == "ca":  # the article or preposition before a placeholder depends on its value
+        env.globals.update(_eliding_callables(tr))
 
     def date_filter(value: _date | _datetime | str | None, zone_: str | None = None) -> str:
         return tr.date(value, zone_ or zone)
