@@ -58,6 +58,10 @@ class RunProgress:
             self._progress.start()
             self._task = self._progress.add_task(client, total=len(hosts), failures=0)
 
+    def note(self, line: str) -> None:
+        """One line about the run itself (e.g. why --accelerate fell back to a plain run)."""
+        self.console.print(line, highlight=False, markup=False, soft_wrap=True)
+
     def recorded(self, host: str, results: Sequence[CheckResult], host_done: bool) -> None:
         counts = self._host_counts.setdefault(host, {})
         for r in results:

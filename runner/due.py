@@ -7,8 +7,9 @@ start has come (looking back ``lookback``), the ledger's ``schedule_occurrences`
 - no run yet and at least ``min_run_minutes`` left: run the schedule's roles
   (``trigger="schedule"``, the window passed to the job as ``maint_window_start`` /
   ``maint_window_end`` so remediation tasks can guard themselves, see ``maint_window_guard``);
-- runs happened but some planned hosts were not reached (every result ``not_checked``): a
-  follow-up run limited to those hosts, while the window still leaves ``min_run_minutes``;
+- runs happened but some planned hosts were not reached (every result ``not_checked``, or a role's
+  task failed on the host: :func:`checked_hosts`): a follow-up run limited to those hosts, while the
+  window still leaves ``min_run_minutes``;
 - every planned host checked: ``completed``, and ``MAINT-SCHED-01`` passes for each host;
 - too little window left (or closed, e.g. the scheduler was down): ``missed``, plus a
   ``MAINT-SCHED-01`` fail per host not maintained, in a run of trigger ``schedule``, so the
@@ -19,24 +20,32 @@ A lock per client (``var/locks/<client>/.due.lock``) is held while deciding and 
 decision is made again under it, so two ``maint due`` processes never run the same occurrence;
 ``execute()`` takes the usual host locks too, so no run touches a host a technician's ``maint run`` is on
 (the occurrence's run is then ``busy`` and tried again by the next pass).
-Clients run in parallel threads (each job is an ansible-runner subprocess), up to ``max_parallel``.
+Clients run in parallel threads (each job is an ansible-runner subprocess), up to ``max_parallel``;
+one client's failure (its job failed, its pass raised) leaves the others to run. SIGINT / SIGTERM stop
+the pass: every running job is interrupted (``interrupted``, what it recorded stays, the next pass
+retries), the clients not started yet are not started (outcome ``stopped``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from runner import locks
 from runner import schedule_ledger as occ
+from runner.events import lost
 from runner.execute import RunError, RunOutcome, RunRequest, execute, new_run_id
 from runner.inventory import Client, InventoryError, list_clients, validate_client
 from runner.inventory.loader import Problem, UnknownClientError
@@ -96,7 +105,7 @@ class DueEntry:
     run_id: str | None = None
     run_status: str | None = None
     recorded: str | None = None  # the occurrence state appended
-    outcome: str = "planned"  # planned (dry run) | done | busy | error
+    outcome: str = "planned"  # planned (dry run) | done | busy | error | stopped (SIGINT/SIGTERM first)
     report: str | None = None  # the report filed (or why not) when the occurrence ended it
 
     def as_dict(self) -> dict[str, Any]:
@@ -110,6 +119,7 @@ class DueReport:
     entries: list[DueEntry] = field(default_factory=list)
     problems: dict[str, list[str]] = field(default_factory=dict)  # client -> why it was not looked at
     abandoned: list[str] = field(default_factory=list)  # runs found abandoned, ingested and closed first
+    stopped_by: str | None = None  # the signal that stopped the pass (SIGINT, SIGTERM), if one did
 
     @property
     def missed(self) -> int:
@@ -117,7 +127,7 @@ class DueReport:
 
     @property
     def errors(self) -> int:
-        return sum(1 for e in self.entries if e.outcome == "error")
+        return sum(1 for e in self.entries if e.outcome in ("error", "stopped"))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +136,7 @@ class DueReport:
             "entries": [e.as_dict() for e in self.entries],
             "problems": self.problems,
             "abandoned_ingested": self.abandoned,
+            "stopped_by": self.stopped_by,
         }
 
 
@@ -133,16 +144,26 @@ class DueReport:
 
 
 def checked_hosts(ledger: Ledger, run_ids: Sequence[str]) -> set[str]:
-    """Hosts that one of ``run_ids`` reached: at least one result that is not ``not_checked``.
+    """Hosts that one of ``run_ids`` checked: in that run, at least one result that is not
+    ``not_checked`` and none saying the host was lost (:func:`runner.events.lost`).
 
-    A host whose every result is ``not_checked`` (unreachable, its play ended early) is retried;
-    a single control ``not_checked`` for a missing prerequisite on a reached host is not.
+    A host whose every result is ``not_checked`` (unreachable, its play ended early) is retried, and so
+    is a host where a role's task failed (its controls ``error`` "task failed: ...": the job did not
+    check it, whatever the other roles did); a single control ``not_checked`` for a missing
+    prerequisite on a reached host is not.
     """
     checked: set[str] = set()
     for run_id in run_ids:
+        reached: set[str] = set()
+        lost_hosts: set[str] = set()
         for result in ledger.results_for_run(run_id):
-            if result.control != SCHEDULE_CONTROL.control and result.status is not Status.NOT_CHECKED:
-                checked.add(result.host)
+            if result.control == SCHEDULE_CONTROL.control:
+                continue
+            if lost(result):
+                lost_hosts.add(result.host)
+            elif result.status is not Status.NOT_CHECKED:
+                reached.add(result.host)
+        checked |= reached - lost_hosts
     return checked
 
 
@@ -287,6 +308,7 @@ def _run(
     d: Decision,
     rows: Sequence[OccurrenceRow],
     inventories: Path | None,
+    stop: threading.Event | None = None,
 ) -> DueEntry:
     o = d.occurrence
     attempt = 1 + sum(1 for r in rows if r.state is OccurrenceState.STARTED)
@@ -309,7 +331,7 @@ def _run(
     )
     recorder = _StartRecorder(ledger, o, attempt, limit)
     try:
-        outcome = execute(request, ledger, recorder, inventories=inventories)
+        outcome = execute(request, ledger, recorder, inventories=inventories, stop=stop)
     except ClientBusyError as exc:
         return _entry(d, outcome="busy", reason=str(exc))
     except (RunError, InventoryError, LedgerError, PatternError) as exc:
@@ -372,6 +394,7 @@ def _apply(
     rows: Sequence[OccurrenceRow],
     now: datetime,
     inventories: Path | None,
+    stop: threading.Event | None = None,
 ) -> DueEntry:
     o = d.occurrence
     if d.action is Action.SKIP:
@@ -387,7 +410,7 @@ def _apply(
             occ.schedule_occurrences, [_row(o, OccurrenceState.COMPLETED, now, run_id=last, detail={})]
         )
         return _entry(d, recorded="completed", outcome="done")
-    return _run(ledger, d, rows, inventories)
+    return _run(ledger, d, rows, inventories, stop)
 
 
 def latest_recorded(ledger: Ledger, clients: Sequence[str]) -> dict[tuple[str, str], datetime]:
@@ -501,7 +524,12 @@ def _client_pass(
     since: datetime,
     now: datetime,
     inventories: Path | None,
+    stop: threading.Event | None = None,
 ) -> list[DueEntry]:
+    if stop is not None and stop.is_set():
+        return [
+            DueEntry(client.name, o.id, o.schedule, "wait", reason=STOPPED, outcome="stopped") for o in found
+        ]
     lock = due_lock(client.name)
     try:
         lock.acquire()
@@ -516,12 +544,38 @@ def _client_pass(
         for o in _unsettled(found, rows, now, latest, since):
             mine = rows.get(o.id, [])
             d = decide(o, mine, now, ledger)
-            if d is not None:
-                entries.append(_apply(ledger, client, d, mine, now, inventories))
+            if d is not None and stop is not None and stop.is_set():
+                entries.append(_entry(d, outcome="stopped", reason=STOPPED))
+            elif d is not None:
+                entries.append(_apply(ledger, client, d, mine, now, inventories, stop))
         file_reports(ledger, client, entries, {o.id: o.start for o in found})
         return entries
     finally:
         lock.release()
+
+
+STOPPED = "not started: maint due was stopped (SIGINT/SIGTERM); the next pass runs it"
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(stop: threading.Event, caught: list[int]) -> Iterator[None]:
+    """While the clients' jobs run in threads, SIGINT and SIGTERM set ``stop`` (the first one is kept in
+    ``caught``): each running job is interrupted as ``maint run`` is on Ctrl-C, no other is started.
+    Only the main thread can take signals; called elsewhere, nothing is installed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def due(
@@ -582,10 +636,15 @@ def due(
             report.entries += [_entry(d) for _o, d in pending]
         else:
             work.append((client, [o for o, _d in pending]))
+    stop = threading.Event()
+    caught: list[int] = []
     if work:
-        with ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="maint-due") as pool:
+        with (
+            _stopped_by_signals(stop, caught),
+            ThreadPoolExecutor(max_workers=max(1, max_parallel), thread_name_prefix="maint-due") as pool,
+        ):
             futures = {
-                client.name: pool.submit(_client_pass, ledger, client, found, since, now, inventories)
+                client.name: pool.submit(_client_pass, ledger, client, found, since, now, inventories, stop)
                 for client, found in work
             }
             for name, future in futures.items():
@@ -594,6 +653,8 @@ def due(
                 except Exception as exc:
                     log.error("%s: due pass failed: %s", name, exc, exc_info=log.isEnabledFor(logging.DEBUG))
                     report.problems[name] = [f"due pass failed: {type(exc).__name__}: {exc}"]
+        if caught:
+            report.stopped_by = signal.Signals(caught[0]).name
     if not dry_run:  # missed windows, and retries of what a channel refused before (never raises)
         from runner import notify
 

@@ -259,7 +259,9 @@ def status_counts(results: Iterable[CheckResult]) -> dict[str, int]:
     return counts
 
 
-def _lost(row: CheckResult) -> bool:
+def lost(row: CheckResult) -> bool:
+    """The row says its host or device was lost (unreachable, a task failed on it, the play ended early:
+    :data:`LOST_REASONS`), not that the host was checked."""
     reason = row.evidence.get("reason") if isinstance(row.evidence, dict) else None
     return (
         row.status in (Status.NOT_CHECKED, Status.ERROR)
@@ -285,7 +287,7 @@ def run_outcome(
     for role, hosts in plan.items():
         for host in hosts:
             pair = rows.get((host, role), [])
-            if pair and not any(_lost(row) for row in pair):
+            if pair and not any(lost(row) for row in pair):
                 done.add((host, role))
             else:
                 not_reached.add(host)

@@ -82,6 +82,8 @@ class RunRequest(BaseModel):
     opened_at: datetime | None = None
     controls: tuple[str, ...] = ()
     review: bool = False
+    # run the job under mitogen's strategy (runner.accelerate); None: the client's maintenance.accelerate
+    accelerate: bool | None = None
 
 
 @dataclass
@@ -102,6 +104,9 @@ class RunOutcome:
     one_off_roles: list[str] = field(default_factory=list)
     #: a ticket run with --review: the audit of the hosts' other roles that followed it
     review: RunOutcome | None = None
+    #: the job ran under mitogen's strategy; asked for but not possible: why (it then ran plain)
+    accelerated: bool = False
+    accelerate_fallback: str | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -232,12 +237,14 @@ class _Interrupt:
 
     The first look after the signal stops every process of the job (:func:`runner.procs.stop_job`:
     ansible-playbook and each fork, which sit in sessions of their own) and waits for them, then
-    tells ansible-runner the job was cancelled.
+    tells ansible-runner the job was cancelled. A job run in a thread (``maint due``) cannot take the
+    signals: its caller catches them and sets ``stop``, which asks the same.
     """
 
-    def __init__(self, run_id: str = "") -> None:
+    def __init__(self, run_id: str = "", stop: threading.Event | None = None) -> None:
         self.run_id = run_id
         self.signal: int | None = None
+        self.stop = stop
         self.stopped = False
         self._previous: dict[signal.Signals, Any] = {}
 
@@ -258,6 +265,8 @@ class _Interrupt:
         self.signal = int(signum)
 
     def cancelled(self) -> bool:
+        if self.signal is None and self.stop is not None and self.stop.is_set():
+            self.signal = int(signal.SIGTERM)
         if self.signal is not None and not self.stopped and self.run_id:
             self.stopped = True
             stop_job(self.run_id)
@@ -460,7 +469,32 @@ def _review_request(request: RunRequest, ticket: TicketRun, run_id: str) -> RunR
         reason=f"proactive review for ticket {ticket.ticket} (run {run_id})",
         trigger=request.trigger,
         requested_by=request.requested_by,
+        accelerate=request.accelerate,
     )
+
+
+def _accelerate(
+    request: RunRequest, settings: ClientSettings, observer: RunObserver
+) -> tuple[dict[str, str], str | None]:
+    """The job's mitogen environment when the run asks for it (``({}, None)`` when it does not).
+
+    Asked for but not possible: one line saying why, to the observer's ``note`` if it has one (the CLI's
+    console), else the log; the run then goes on plain.
+    """
+    wanted = settings.accelerate if request.accelerate is None else request.accelerate
+    if not wanted:
+        return {}, None
+    from runner.accelerate import accelerate_env
+
+    env, reason = accelerate_env()
+    if reason is not None:
+        line = f"accelerate: not available, running without mitogen: {reason}"
+        note = getattr(observer, "note", None)
+        if callable(note):
+            note(line)
+        else:
+            log.warning("%s", line)
+    return env, reason
 
 
 def execute(
@@ -469,8 +503,12 @@ def execute(
     observer: RunObserver | None = None,
     *,
     inventories: Path | None = None,
+    stop: threading.Event | None = None,
 ) -> RunOutcome:
-    """Plan, start and record one job. Raises :class:`RunError` (and inventory errors) before it starts."""
+    """Plan, start and record one job. Raises :class:`RunError` (and inventory errors) before it starts.
+
+    ``stop``: set, it interrupts the job as SIGINT would (for a caller running jobs in threads).
+    """
     watch: RunObserver = observer or _NullObserver()
     client, plan = plan_run(request, inventories)
     ticket = _ticket_run(request, client, plan)  # bad ticket options stop the run before it starts
@@ -478,7 +516,9 @@ def execute(
     # every host the run will touch, locked before it starts (HostsBusyError names the busy ones)
     lock = HostLocks(client.name, {h for hosts in plan.values() for h in hosts}).acquire()
     try:
-        outcome = _execute_locked(request, ledger, watch, client, plan, lock, signer, ticket=ticket)
+        outcome = _execute_locked(
+            request, ledger, watch, client, plan, lock, signer, ticket=ticket, stop=stop
+        )
         # the proactive review, under the same locks (not after a run someone stopped)
         if (
             ticket is not None
@@ -494,6 +534,7 @@ def execute(
                 lock,
                 signer,
                 run_id=ticket.review_run_id,
+                stop=stop,
             )
         return outcome
     finally:
@@ -511,6 +552,7 @@ def _execute_locked(
     *,
     ticket: TicketRun | None = None,
     run_id: str | None = None,
+    stop: threading.Event | None = None,
 ) -> RunOutcome:
     run_id = run_id or new_run_id()
     if lock is not None:
@@ -559,6 +601,7 @@ def _execute_locked(
     scrubber = Scrubber(known_credentials(client.path))
     recorder = _Recorder(ledger, ctx, observer, scrubber)
     observer.started(run_id, client.name, hosts)
+    accelerate_env, accelerate_fallback = _accelerate(request, client.settings, observer)
 
     extravars: dict[str, Any] = {
         **dict(request.extra_vars),
@@ -575,10 +618,10 @@ def _execute_locked(
     if vault_file:
         cmdline += ["--vault-password-file", str(Path(vault_file).expanduser().resolve())]
 
-    interrupt = _Interrupt(run_id)
+    interrupt = _Interrupt(run_id, stop)
     status = RunStatus.ERROR
     rc: int | None = None
-    envvars = {**_runner_env(), JOB_MARK: run_id}
+    envvars = {**_runner_env(), **accelerate_env, JOB_MARK: run_id}
     not_reached: list[str] = []
     try:
         with interrupt.installed():
@@ -633,7 +676,10 @@ def _execute_locked(
             "rc": rc,
             "ansible_status": ansible_status.value,
             "not_reached": not_reached,
+            "accelerated": bool(accelerate_env),
         }
+        if accelerate_fallback is not None:  # asked for, not possible: the run went plain
+            summary["accelerate_fallback"] = accelerate_fallback
         if one_off:  # roles run for the ticket though not assigned: recorded, not in the state
             summary["one_off_roles"] = one_off
         if recorder.error is not None:
@@ -663,6 +709,8 @@ def _execute_locked(
         not_reached=not_reached,
         checkpoint=checkpoint,
         one_off_roles=one_off,
+        accelerated=bool(accelerate_env),
+        accelerate_fallback=accelerate_fallback,
     )
     observer.finished(outcome)
     return outcome

@@ -65,10 +65,16 @@ def inventory_validate(
     for name in names:
         try:
             found, problems = validate_client(name)
-            if found is not None:  # host variables: the asset register's, the access review's approved lists
+            if found is not None:  # host variables: the asset register's, the access review's approved lists,
                 from runner.inventory.hostvars import access_var_problems, asset_var_problems
+                from runner.sites import site_var_problems  # ... and the site that runs each host
 
-                problems = [*problems, *asset_var_problems(found)[1], *access_var_problems(found)]
+                problems = [
+                    *problems,
+                    *asset_var_problems(found)[1],
+                    *access_var_problems(found),
+                    *site_var_problems(found)[1],
+                ]
         except UnknownClientError as exc:
             fail(str(exc))
         except Exception as exc:  # a defect reading one client's folder must not stop the others
@@ -157,6 +163,14 @@ def run(
         bool,
         typer.Option("--review", help="With --ticket: then audit the hosts' other roles (proactive review)."),
     ] = False,
+    accelerate: Annotated[
+        bool | None,
+        typer.Option(
+            "--accelerate/--no-accelerate",
+            help="Run the job under mitogen's strategy, plain if it cannot "
+            "(default: the client's maintenance.accelerate).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Run the client's roles now and record every check result in the ledger.
@@ -188,6 +202,7 @@ def run(
         opened_at=opened,
         controls=tuple(control or ()),
         review=review,
+        accelerate=accelerate,
     )
     outcome = _run(request, as_json)
     with user_errors():
@@ -209,6 +224,8 @@ def run(
                 "artifact_dir": str(outcome.artifact_dir),
                 "results": [r.model_dump(mode="json") for r in outcome.results],
                 "review_run_id": outcome.review.run_id if outcome.review is not None else None,
+                "accelerated": outcome.accelerated,
+                "accelerate_fallback": outcome.accelerate_fallback,
                 "checkpoint": (
                     witness.as_dict(made, verifier, witness.head_seq(open_ledger(), outcome.client))
                     if made is not None

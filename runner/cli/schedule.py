@@ -121,6 +121,12 @@ def _print_due(report: DueReport) -> None:
         out.print(f"[red]✗[/] {escape(name)}: not looked at", soft_wrap=True)
         for problem in problems:
             out.print(f"  {escape(problem)}", soft_wrap=True)
+    if report.stopped_by:
+        out.print(
+            f"[red]stopped by {report.stopped_by}[/]: running jobs interrupted, clients not started yet left "
+            "for the next pass",
+            soft_wrap=True,
+        )
     if not report.entries:
         out.print(f"nothing due at {report.now:%Y-%m-%d %H:%M} UTC")
         return

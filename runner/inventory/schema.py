@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -35,6 +36,11 @@ from runner.notify.settings import NotifySettings  # pydantic only (maintenance.
 
 CONTROL_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 NAME = r"^[a-z0-9][a-z0-9_.-]*$"
+#: a site's name (``maintenance.site``, the ``maint_site`` host variable): one token of the NATS subjects,
+#: streams and nkey files of the site's worker (runner.sites, runner.natsconf)
+SITE_NAME = r"[a-z0-9_-]{1,32}"
+#: not a site name: the controller itself (leave the site unset to run a host on the controller)
+RESERVED_SITES = ("controller",)
 #: a recurrence must fire at least once in this many years (``0 0 31 2 *`` never does)
 CRON_HORIZON_YEARS = 5
 
@@ -329,6 +335,23 @@ class ClientSettings(_Strict):
     onboarding: OnboardingSettings = Field(
         default_factory=OnboardingSettings, description="owners and target dates of new roadmap items"
     )
+    accelerate: StrictBool = Field(
+        default=False,
+        description="run this client's jobs under mitogen's strategy (runner/accelerate.py) where it can run",
+    )
+    site: str | None = Field(
+        default=None,
+        description="the site whose worker runs the client's hosts (a maint_site host or group variable "
+        "wins); unset: the controller runs them",
+    )
+
+    @field_validator("site")
+    @classmethod
+    def _site(cls, value: str | None) -> str | None:
+        why = site_name_problem(value) if value is not None else None
+        if why is not None:
+            raise ValueError(why)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -399,3 +422,17 @@ class ClientSettings(_Strict):
 
 def slug_ok(name: str) -> bool:
     return re.fullmatch(NAME, name) is not None
+
+
+def site_name_problem(value: object) -> str | None:
+    """Why ``value`` cannot name a site, or None when it can."""
+    if not isinstance(value, str):
+        return f"a site name is a text, got {type(value).__name__} {value!r}"[:200]
+    if value in RESERVED_SITES:
+        return f"{value!r} is reserved: leave the site unset (or null) to run on the controller"
+    if re.fullmatch(SITE_NAME, value) is None:
+        return (
+            f"{value[:40]!r} is not a site name: 1 to 32 of a-z, 0-9, '_' and '-' "
+            "(it becomes a token of the site worker's NATS subjects)"
+        )
+    return None
