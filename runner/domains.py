@@ -132,6 +132,12 @@ DOMAINS: tuple[Domain, ...] = (
         migrations=("0006",),
         commands=("runner.cli.notify",),
     ),
+    Domain(
+        "sites",
+        "per-site workers (issue 17): the site of each host (maintenance.site, maint_site) and the "
+        "nats-server configuration of their transport",
+        commands=("runner.cli.sites", "runner.cli.worker"),
+    ),
 )
 
 
