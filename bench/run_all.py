@@ -26,9 +26,10 @@ BENCHES = [
     "checkpoint",
     "report",
     "trends",
+    "fleet_cycle",
 ]
 #: benches with a ``--quick`` mode
-QUICK = {"checkpoint", "report", "trends"}
+QUICK = {"checkpoint", "report", "trends", "linux_audit", "fleet_cycle"}
 
 
 def main(argv: list[str] | None = None) -> int:
