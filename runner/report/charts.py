@@ -6,15 +6,25 @@ the report holds no URL). Text stays text (``svg.fonttype`` ``none``): translata
 extractable from the PDF. Every label arrives already translated: this module makes no sentence.
 
 Axis ticks are whole numbers (percentages 0-100, days), so they read the same in every locale.
+
+Cost: a chart is ~40 ms of matplotlib (most of it ticks and text layout), so within one process each chart's
+SVG is kept by the hash of everything it is drawn from (:func:`_draw`: the drawing function, its inputs,
+the rc settings and matplotlib's version; at most :data:`CACHE_SIZE` charts, least recently used dropped):
+the same inputs draw the same bytes, so a kept chart is the chart. Figures are made without pyplot (no
+figure manager, nothing to close), and a long bar chart's names are drawn as text beside the bars, not as
+one tick each (a tick is two lines, a grid line and two labels, each copied from the first).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +32,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
+from matplotlib import transforms
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -57,8 +67,11 @@ _XMLNS = re.compile(r'\s+xmlns(:xlink)?="[^"]*"')
 #: matplotlib's document-wide ``*{stroke-linejoin: round; stroke-linecap: butt}``: the report's CSS sets it
 _STYLE = re.compile(r"\s*<defs>\s*<style[^>]*>[^<]*</style>\s*</defs>")
 _ID = re.compile(r'\bid="([^"]+)"')
-#: pyplot's state is global: one chart at a time
+#: matplotlib's rc settings are global: one chart at a time
 _LOCK = threading.Lock()
+#: how many charts one process keeps (a report draws 3 + one per host at risk; a fleet of reports more)
+CACHE_SIZE = 256
+_CACHE: OrderedDict[str, str] = OrderedDict()
 
 
 def _colours(colours: Mapping[str, str] | None) -> dict[str, str]:
@@ -68,7 +81,6 @@ def _colours(colours: Mapping[str, str] | None) -> dict[str, str]:
 def _svg(fig: Figure) -> str:
     out = io.StringIO()
     fig.savefig(out, format="svg", metadata=_METADATA)
-    plt.close(fig)
     text = _PROLOG.sub("", out.getvalue())
     text = _XMLNS.sub("", text, count=2).replace("xlink:href=", "href=")
     text = _STYLE.sub("", text, count=1)
@@ -100,8 +112,10 @@ def _figure(
     (constrained), which draws the figure twice: bar charts with job and severity names of any length.
     """
     if margins is None:
-        return plt.subplots(figsize=(width, height), layout="constrained")
-    fig, ax = plt.subplots(figsize=(width, height))
+        fig = Figure(figsize=(width, height), layout="constrained")
+        return fig, fig.subplots()
+    fig = Figure(figsize=(width, height))
+    ax = fig.subplots()
     left, right, top, bottom = margins
     fig.subplots_adjust(
         left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
@@ -117,10 +131,58 @@ def _label_inches(labels: Sequence[str], size: float) -> float:
     return min(3.2, 0.25 + longest * size * 0.6 / 72)
 
 
-def _draw(build: Any, *args: Any, **kwargs: Any) -> str:
-    with _LOCK, plt.rc_context(_RC):
-        fig = build(*args, **kwargs)
-        return _svg(fig)
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-able data (mappings as sorted item lists), for :func:`_key`; TypeError for
+    anything else (an object whose text could stand for different contents is never a key)."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return repr(value)  # nan, inf and -0.0 kept apart
+    if isinstance(value, Mapping):
+        return [[_plain(k), _plain(v)] for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))]
+    if isinstance(value, Sequence):
+        return [_plain(v) for v in value]
+    raise TypeError(type(value).__name__)
+
+
+def _key(build: Callable[..., Figure], args: Sequence[Any], kwargs: Mapping[str, Any]) -> str | None:
+    """The hash of what a chart is drawn from (None when an input is not plain data: drawn, not kept)."""
+    try:
+        plain = [build.__qualname__, _plain(args), _plain(kwargs), _plain(_RC), matplotlib.__version__]
+    except TypeError:
+        return None
+    return hashlib.sha256(json.dumps(plain, separators=(",", ":")).encode()).hexdigest()
+
+
+def _draw(build: Callable[..., Figure], *args: Any, **kwargs: Any) -> str:
+    key = _key(build, args, kwargs)
+    with _LOCK:
+        if key is not None and key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+        with matplotlib.rc_context(_RC):
+            svg = _svg(build(*args, **kwargs))
+        if key is not None:
+            _CACHE[key] = svg
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        return svg
+
+
+def clear_cache() -> None:
+    """Forget the charts kept (the next ones are drawn again)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def _names(ax: Any, ys: Sequence[float], names: Sequence[str], size: float) -> None:
+    """``names`` right-aligned left of the y axis at ``ys``, as text (what ``set_yticks(ys, names)`` shows,
+    without a tick artist per bar)."""
+    ax.set_yticks([])
+    ax.set_ylim(min(ys, default=0) - 0.5, max(ys, default=0) + 0.5)
+    place = transforms.offset_copy(ax.get_yaxis_transform(), fig=ax.figure, x=-3.5, units="points")
+    for y, name in zip(ys, names, strict=True):
+        ax.text(0, y, name, transform=place, ha="right", va="center", fontsize=size)
 
 
 def _trend(points: Sequence[tuple[str, float | None]], ylabel: str, colours: dict[str, str]) -> Figure:
@@ -176,7 +238,7 @@ def _backups(jobs: Sequence[tuple[str, float | None]], xlabel: str, colours: dic
         for _, v in jobs
     ]
     ax.barh(ys, values, color=bar_colours, height=0.6)
-    ax.set_yticks(ys, names, fontsize=7)
+    _names(ax, ys, names, 7)
     for y, (_, v) in zip(ys, jobs, strict=True):
         ax.text(0 if v is None else v, y, " \u2013" if v is None else f" {round(v)}", va="center", fontsize=7)
     ax.set_xlim(0, 112)

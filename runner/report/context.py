@@ -49,22 +49,23 @@ def _utc(text: str) -> datetime:
 class Row:
     """One check_results row of a report (``raw``: the :data:`CURRENT_COLUMNS` mapping)."""
 
-    __slots__ = ("_evidence", "observed_at", "raw")
+    __slots__ = ("_evidence", "control", "domain", "host", "observed_at", "raw", "role", "status")
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
         self.observed_at = _utc(raw["observed_at"])
         self._evidence: dict[str, Any] | None = None
+        # what every section filters and groups on, read once (the others on demand)
+        self.host = str(raw["host"])
+        self.control = str(raw["control"])
+        self.status = str(raw["status"])
+        self.domain = str(raw["domain"])
+        self.role = str(raw["role"])
 
     seq = property(lambda self: int(self.raw["seq"]))
     run_id = property(lambda self: str(self.raw["run_id"]))
-    host = property(lambda self: str(self.raw["host"]))
-    control = property(lambda self: str(self.raw["control"]))
     title = property(lambda self: str(self.raw["title"]))
-    domain = property(lambda self: str(self.raw["domain"]))
-    status = property(lambda self: str(self.raw["status"]))
     severity = property(lambda self: str(self.raw["severity"]))
-    role = property(lambda self: str(self.raw["role"]))
     ticket = property(lambda self: self.raw["ticket"])
     remediation = property(lambda self: str(self.raw["remediation"]))
 
@@ -132,6 +133,8 @@ class ReportContext:
         self.lang = lang
         self.cat = cat or catalogue_mod.load()
         self.scope = scope or Scope.of(client)
+        #: what the sections derive once from the context and reuse (e.g. the score's weighed pairs)
+        self.memo: dict[str, Any] = {}
         name = client.name
         cr = ls.check_results
         end = _iso(period.end)
@@ -193,6 +196,16 @@ class ReportContext:
             and (prefix is None or row.control.startswith(prefix))
         ]
 
+    @property
+    def pair_rows(self) -> Mapping[tuple[str, str], list[Row]]:
+        """Per (host, control), its rows in (observed_at, seq) order (do not change them)."""
+        return self._by_pair
+
+    @property
+    def pair_times(self) -> Mapping[tuple[str, str], list[datetime]]:
+        """Per (host, control), its rows' observed_at, in the order of :attr:`pair_rows`."""
+        return self._pair_times
+
     def history(self, host: str, control: str) -> list[Row]:
         return list(self._by_pair.get((host, control), ()))
 
@@ -209,12 +222,17 @@ class ReportContext:
         return self._by_pair[(host, control)][n - 1] if n else None
 
     def _stored_at(
-        self, at: datetime
+        self, at: datetime, pairs: Sequence[tuple[str, str]]
     ) -> Mapping[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
-        """Per pair, its latest row observed before ``at`` and the latest conclusive one when needed."""
+        """Per pair of ``pairs``, its latest row observed before ``at`` and the latest conclusive one when
+        needed."""
         found: dict[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any] | None]] = {}
-        for pair, rows in self._by_pair.items():
-            n = bisect.bisect_left(self._pair_times[pair], at)
+        by_pair, pair_times = self._by_pair, self._pair_times
+        for pair in pairs:
+            rows = by_pair.get(pair)
+            if rows is None:
+                continue
+            n = bisect.bisect_left(pair_times[pair], at)
             if n == 0:
                 continue
             latest = rows[n - 1]
@@ -230,13 +248,12 @@ class ReportContext:
         cached = self._states.get(at)
         if cached is not None:
             return cached
-        stored = self._stored_at(at)
         waivers_at = min(at, self.as_of) - timedelta(microseconds=1)
 
         def rows_of(
             pairs: Sequence[tuple[str, str]],
         ) -> Mapping[tuple[str, str], tuple[Mapping[str, Any], Mapping[str, Any] | None]]:
-            return {pair: stored[pair] for pair in pairs if pair in stored}
+            return self._stored_at(at, pairs)
 
         state = compute(
             self.ledger, self.client, cat=self.cat, scope=self.scope, now=waivers_at, stored_rows=rows_of

@@ -12,9 +12,11 @@ when it passes or is waived; ``score = round(100 * earned / possible)``; None wh
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from runner.report.context import ReportContext
 from runner.results import Severity, Status
@@ -51,40 +53,75 @@ def score_of(state: ClientState) -> tuple[int | None, int, int]:
     return (round(100 * earned / possible) if possible else None), earned, possible
 
 
+def _score_pairs(ctx: ReportContext) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """What :func:`score_at` weighs, the same at every instant: the applicable (host, control, weight)
+    and the runner's own (host, control, weight), in :func:`runner.state.compute`'s order."""
+    from runner.state import applicable, runner_controls
+
+    cached = ctx.memo.get("score_pairs")
+    if cached is None:
+        expected = [
+            (host, control, WEIGHTS[spec.severity.value])
+            for (host, control), spec in applicable(ctx.scope, ctx.cat).items()
+        ]
+        runner = [
+            (host, spec.id, WEIGHTS[spec.severity.value])
+            for spec in runner_controls(ctx.cat)
+            for host in ctx.scope.hosts
+        ]
+        cached = ctx.memo["score_pairs"] = (expected, runner)
+    return cast(tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]], cached)
+
+
+_NOT_APPLICABLE = Status.NOT_APPLICABLE.value
+_PASS = Status.PASS.value
+_NOT_CHECKED = Status.NOT_CHECKED.value
+
+
 def score_at(ctx: ReportContext, at: datetime) -> int | None:
     """:func:`score_of` of ``ctx.state(at)`` without building the state's rows (the trend's twelve points):
     the same pairs, latest rows, waivers and weights, read straight from the context's rows."""
-    from runner.state import applicable, runner_controls
+    return scores_at(ctx, [at])[0]
+
+
+def scores_at(ctx: ReportContext, instants: Sequence[datetime]) -> list[int | None]:
+    """:func:`score_at` of each of ``instants``, in one pass over the weighed pairs."""
     from runner.status import Waivers, client_today
 
-    waivers = Waivers(
-        ctx.client.settings.waivers,
-        client_today(ctx.client.settings, min(at, ctx.as_of) - timedelta(microseconds=1)),
-    )
-    earned = possible = 0
-
-    def add(host: str, control: str, weight: int, status: str) -> None:
-        nonlocal earned, possible
-        if status == Status.NOT_APPLICABLE.value:
-            return
-        possible += weight
-        if status == Status.PASS.value or waivers.lookup(control, host)[0] is not None:
-            earned += weight
-
-    for (host, control), spec in applicable(ctx.scope, ctx.cat).items():
-        latest = ctx.latest_at(host, control, at)
-        status = latest.status if latest is not None else Status.NOT_CHECKED.value
-        add(host, control, WEIGHTS[spec.severity.value], status)
-    for spec in runner_controls(ctx.cat):
-        for host in ctx.scope.hosts:
-            latest = ctx.latest_at(host, spec.id, at)
-            if latest is None:
-                continue  # the runner's own checks count once recorded (runner.state.compute)
-            role = latest.role
-            if role and role in ctx.cat.roles and role not in ctx.scope.roles.get(host, frozenset()):
-                continue
-            add(host, spec.id, WEIGHTS[spec.severity.value], latest.status)
-    return round(100 * earned / possible) if possible else None
+    settings = ctx.client.settings
+    waivers = [
+        Waivers(settings.waivers, client_today(settings, min(at, ctx.as_of) - timedelta(microseconds=1)))
+        for at in instants
+    ]
+    earned = [0] * len(instants)
+    possible = [0] * len(instants)
+    expected, runner = _score_pairs(ctx)
+    by_pair, pair_times = ctx.pair_rows, ctx.pair_times
+    roles, scope_roles = ctx.cat.roles, ctx.scope.roles
+    empty: frozenset[str] = frozenset()
+    for runner_pair, pairs in ((False, expected), (True, runner)):
+        for host, control, weight in pairs:
+            times = pair_times.get((host, control))
+            rows = by_pair.get((host, control))
+            for k, at in enumerate(instants):
+                n = bisect.bisect_left(times, at) if times else 0
+                if n == 0:
+                    if runner_pair:
+                        continue  # the runner's own checks count once recorded (runner.state.compute)
+                    status = _NOT_CHECKED
+                else:
+                    assert rows is not None
+                    latest = rows[n - 1]
+                    role = latest.role
+                    if runner_pair and role and role in roles and role not in scope_roles.get(host, empty):
+                        continue
+                    status = latest.status
+                if status == _NOT_APPLICABLE:
+                    continue
+                possible[k] += weight
+                if status == _PASS or waivers[k].lookup(control, host)[0] is not None:
+                    earned[k] += weight
+    return [round(100 * e / p) if p else None for e, p in zip(earned, possible, strict=True)]
 
 
 def _recorded_before(ctx: ReportContext, end: Any) -> bool:
@@ -123,10 +160,10 @@ def summary(ctx: ReportContext) -> dict[str, Any]:
     score, earned, possible = score_of(state)
     previous = ctx.period.previous()
     prev_score = score_of(ctx.state(previous.end))[0] if _recorded_before(ctx, previous.end) else None
-    points = []
-    for period in ctx.period.back(TREND_PERIODS):
-        value = score_at(ctx, period.end) if _recorded_before(ctx, period.end) else None
-        points.append({"period": period.label, "score": value})
+    periods = ctx.period.back(TREND_PERIODS)
+    recorded = [period for period in periods if _recorded_before(ctx, period.end)]
+    scores = dict(zip((p.label for p in recorded), scores_at(ctx, [p.end for p in recorded]), strict=True))
+    points = [{"period": period.label, "score": scores.get(period.label)} for period in periods]
     open_rows = findings(ctx, state)
     by_severity = Counter(row.severity.value for row in open_rows)
     decisions = [finding_id(row) for row in open_rows if row.severity.value in DECISION_SEVERITIES]
