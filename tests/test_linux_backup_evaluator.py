@@ -163,7 +163,7 @@ def test_role_on_real_repository_never_leaks_the_password(tmp_path: Path) -> Non
     assert canary not in proc.stdout and canary not in proc.stderr
     report = json.loads(proc.stdout[proc.stdout.index('{\n    "custom_stats"') :])
     tasks = {t["task"]["name"]: t["hosts"]["localhost"] for t in report["plays"][0]["tasks"]}
-    rows = tasks["linux_backup : BKP-RESTIC-01..06, BKP-FILE-01..02 | AUDIT | Evaluate backups"][
+    rows = tasks["linux_backup : BKP-RESTIC-01..06, BKP-FILE-01..02 | AUDIT | Collect and judge backups"][
         "maint_results"
     ]
     statuses = {r["control"]: r["status"] for r in rows}

@@ -192,7 +192,7 @@ all:
       maintenance: {thresholds: {linux_health: {fs_warn_pct: 85, skip_controls: [HEALTH-LNX-06]}}}
 """
 
-EVALUATE = "linux_health : HEALTH-LNX-01..07 | AUDIT | Evaluate host health"
+EVALUATE = "linux_health : HEALTH-LNX-01..08 | AUDIT | Collect and judge host health"
 
 
 @pytest.fixture(scope="module")
@@ -216,8 +216,9 @@ def test_evaluate_task_fails_with_the_validate_message(played: dict[str, dict[st
     res = played[f"client_override / {EVALUATE}"]
     assert res["failed"] is True
     assert "maint_results" not in res, "nothing is judged on bad settings"
+    assert "linux_health" not in res, "nor is the host asked"
     assert res["msg"] == (
-        "maint_evaluate: "
+        "maint_audit: "
         f"{KEY}.fs_warn_pct: an integer from 0 to 100, got 'ninety'; "
         f"{KEY}.fs_exclude_mounts: a list of strings, got the string '/srv' (write [/srv])"
     )
@@ -226,7 +227,7 @@ def test_evaluate_task_fails_with_the_validate_message(played: dict[str, dict[st
 def test_a_role_variable_is_named_as_the_variable(played: dict[str, dict[str, Any]]) -> None:
     res = played[f"role_variable / {EVALUATE}"]
     assert res["failed"] is True
-    assert res["msg"] == "maint_evaluate: linux_health_fs_warn_pct: at most fs_fail_pct (70), got 80"
+    assert res["msg"] == "maint_audit: linux_health_fs_warn_pct: at most fs_fail_pct (70), got 80"
 
 
 def test_valid_overrides_are_judged(played: dict[str, dict[str, Any]]) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible_collections.maint.core.plugins.plugin_utils.assets import record_assets
-from ansible_collections.maint.core.plugins.plugin_utils.judge import judge
+from ansible_collections.maint.core.plugins.plugin_utils.judge import check_thresholds, judge
 from ansible_collections.maint.core.plugins.plugin_utils.preflight import (
     CHECKS_SPEC,
     require,
@@ -77,6 +77,8 @@ class ActionModule(ActionBase):
         host = str(task_vars.get("inventory_hostname", ""))
 
         self._preflight(role, host, args, task_vars)
+        if args["evaluate"] and not args["kind"].startswith(ASSETS_KIND):  # bad thresholds: host not asked
+            check_thresholds("maint_audit", args["kind"], args["thresholds"], task_vars)
         try:
             data, collected = self._collect(args, task_vars)
         finally:  # a temporary path the module needed (no pipelining) does not outlive the task

@@ -33,14 +33,8 @@ def judge(
     task_vars: Mapping[str, Any],
 ) -> dict[str, Any]:
     """``maint_results`` / ``maint_summary`` / ``msg`` of ``data`` judged by the ``kind`` evaluator."""
-    try:
-        evaluator = get(kind)
-    except UnknownKindError as exc:
-        raise AnsibleActionFail(f"{action}: {exc}") from exc
+    evaluator = check_thresholds(action, kind, thresholds, task_vars)
     limits = dict(thresholds or {})
-    problems = threshold_problems(evaluator.role, limits, task_vars)
-    if problems:  # the same words as `maint inventory validate`; nothing is judged on bad settings
-        raise AnsibleActionFail(f"{action}: {'; '.join(problems)}")
     try:
         findings = evaluator(data, limits)
     except Exception as exc:  # an evaluator that breaks becomes error rows, never a lost control
@@ -59,6 +53,20 @@ def judge(
     rows = result_rows(findings, *task_host_role(task, task_vars))
     counts = summary(rows)
     return {"maint_results": rows, "maint_summary": counts, "msg": f"{kind}: {summary_line(counts)}"}
+
+
+def check_thresholds(
+    action: str, kind: str, thresholds: Mapping[str, Any] | None, task_vars: Mapping[str, Any]
+) -> Any:
+    """The ``kind`` evaluator, once its thresholds hold; else ``AnsibleActionFail`` naming each bad one."""
+    try:
+        evaluator = get(kind)
+    except UnknownKindError as exc:
+        raise AnsibleActionFail(f"{action}: {exc}") from exc
+    problems = threshold_problems(evaluator.role, dict(thresholds or {}), task_vars)
+    if problems:  # the same words as `maint inventory validate`; nothing is judged on bad settings
+        raise AnsibleActionFail(f"{action}: {'; '.join(problems)}")
+    return evaluator
 
 
 def threshold_problems(role: str, thresholds: Mapping[str, Any], task_vars: Mapping[str, Any]) -> list[str]:
