@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,10 +24,22 @@ def temporary_database(admin: str, prefix: str) -> Iterator[str]:
         finally:
             # plain DROP first: it stops an autovacuum worker of the database itself, where WITH (FORCE)
             # fails for lack of the right to signal it (the worker runs as the server's superuser)
+            # fails for lack of the right to signal it (the worker runs as the server's superuser). A
+            # test's own connections still open need FORCE; both at once (an autovacuum worker and an
+            # open pool): try again until the worker is done
             with engine.connect() as conn:
-                try:
-                    conn.exec_driver_sql(f'DROP DATABASE "{name}"')
-                except sa.exc.DBAPIError:
-                    conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+                for attempt in range(20):
+                    try:
+                        conn.exec_driver_sql(f'DROP DATABASE "{name}"')
+                        break
+                    except sa.exc.DBAPIError:
+                        pass
+                    try:
+                        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+                        break
+                    except sa.exc.DBAPIError:
+                        if attempt == 19:
+                            raise
+                        time.sleep(0.5)
     finally:
         engine.dispose()

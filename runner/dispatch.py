@@ -48,6 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from runner import sites
+from runner.events import ATTEMPT_FIELD
 
 #: job message headers
 H_RUN = "Maint-Run"
@@ -66,6 +67,10 @@ _IDENT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 #: how often a waiting reader looks at cancel_callback (seconds)
 POLL_S = 0.25
 EOF_LINE = b'{"eof": true}\n'
+#: the field the controller adds to each event of a site's job, beside its attempt (ATTEMPT_FIELD)
+SITE_FIELD = "maint_site"
+#: how long the controller has to hand an event on before the server offers it again (seconds)
+EVENTS_ACK_WAIT_S = 10.0
 
 
 #: the environment variables of :meth:`NatsSettings.from_env` (and the options of ``maint worker(s)``)
@@ -463,6 +468,10 @@ class _Reader:
             self.rc = item.rc
             self.finished = True
         self.pending = item.msg
+        if "event" in data:  # which site and attempt: the recorder and ingest keep one result per check
+            data[ATTEMPT_FIELD] = item.attempt
+            data[SITE_FIELD] = self.link.site
+            return json.dumps(data).encode() + b"\n"
         return item.data if item.data.endswith(b"\n") else item.data + b"\n"
 
     def close(self) -> None:
@@ -472,8 +481,16 @@ class _Reader:
 class _Link:
     """The controller's NATS side of one run, in a thread of its own running an asyncio loop."""
 
-    def __init__(self, site: str, nats: NatsSettings, run_id: str, payload: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        site: str,
+        nats: NatsSettings,
+        run_id: str,
+        payload: Callable[[], bytes],
+        resume_only: bool = False,
+    ) -> None:
         self.site, self.nats, self.run_id, self.payload = site, nats, run_id, payload
+        self.resume_only = resume_only
         self.lines: queue.Queue[_Line | str] = queue.Queue()
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
@@ -509,9 +526,20 @@ class _Link:
         await ensure_site(self._nc, self.site)
         stream, durable = sites.events_stream(self.site), events_consumer(self.run_id)
         try:
-            await js.consumer_info(stream, durable)
+            info = await js.consumer_info(stream, durable)
             self.resumed = True
+            if info.num_ack_pending:
+                # a controller that died left events fetched and not handed on: the server offers them
+                # again, before the later ones, once their ack_wait has run out; waiting for that keeps
+                # the events in order (the worker's eof must not come before them)
+                wait = float(info.config.ack_wait or EVENTS_ACK_WAIT_S)
+                await asyncio.sleep(wait + 0.5)
         except NotFoundError:
+            if self.resume_only:
+                raise DispatchError(
+                    f"site {self.site}: nothing of run {self.run_id} to follow on {self.nats.url} (it ended, "
+                    "its events aged out, or it was never sent)"
+                ) from None
             await js.add_consumer(
                 stream,
                 ConsumerConfig(
@@ -519,7 +547,7 @@ class _Link:
                     filter_subject=sites.events_subject(self.site, self.run_id),
                     deliver_policy=DeliverPolicy.ALL,
                     ack_policy=AckPolicy.EXPLICIT,
-                    ack_wait=30,
+                    ack_wait=EVENTS_ACK_WAIT_S,
                     max_ack_pending=20000,
                 ),
             )
@@ -647,6 +675,20 @@ class _Link:
         self.thread.join(timeout=15)
 
 
+def _write_status(artifact_dir: Path, status: str, rc: int | None) -> None:
+    """The job's ``status`` and ``rc`` files, as a local ansible-runner job leaves them (the processor
+    writes none): ``maint ledger ingest`` reads them to tell a part that ended from one to follow."""
+    try:
+        artifact_dir.mkdir(parents=True, exist_ok=True)
+        (artifact_dir / "status").write_text(status)
+        if rc is not None:
+            (artifact_dir / "rc").write_text(str(rc))
+    except OSError as exc:
+        import logging
+
+        logging.getLogger(__name__).warning("%s: cannot write the job's status: %s", artifact_dir, exc)
+
+
 def run_on_site(
     site: str,
     nats: NatsSettings,
@@ -666,6 +708,7 @@ def run_on_site(
     attempt_handler: Callable[[int, str], None] | None = None,
     keep_on_cancel: bool = False,
     idle_timeout: float | None = None,
+    resume_only: bool = False,
 ) -> SiteResult:
     """Run one job on ``site``'s worker and feed its events to ``event_handler`` as they arrive.
 
@@ -676,7 +719,9 @@ def run_on_site(
     ``ident`` resumes; so does a cancellation with ``keep_on_cancel``), or after ``idle_timeout`` seconds
     without a line from the site (status ``error``; the job is withdrawn; the worker sends a keepalive every
     :data:`runner.worker.KEEPALIVE_S` while a task runs long). ``attempt_handler(attempt, worker)`` is called
-    when an attempt's first line arrives. :class:`DispatchError` when the job cannot be sent.
+    when an attempt's first line arrives. :class:`DispatchError` when the job cannot be sent; with
+    ``resume_only`` (``maint ledger ingest`` of a run whose controller died), when there is no job of that
+    ``ident`` to follow: it is never sent then.
     """
     import ansible_runner
 
@@ -700,7 +745,7 @@ def run_on_site(
             settings=settings,
         )
 
-    link = _Link(site, nats, ident, payload)
+    link = _Link(site, nats, ident, payload, resume_only)
     link.start()
     reader = _Reader(link, cancel_callback, attempt_handler, idle_timeout)
     processor: Any = None
@@ -726,6 +771,7 @@ def run_on_site(
     status = str(getattr(processor, "status", "error"))
     if reader.canceled:
         status = "canceled"
+    _write_status(Path(private_data_dir) / "artifacts" / ident, status, reader.rc)
     return SiteResult(
         rc=reader.rc,
         status=status,

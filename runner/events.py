@@ -226,6 +226,45 @@ def from_event(ctx: RunContext, event: Mapping[str, Any]) -> EventOutcome:
     return outcome
 
 
+#: the field the controller adds to each event of a site's job: which attempt of the job it came from
+#: (:data:`runner.dispatch.ATTEMPT_FIELD`); a local job's events have none (attempt 1)
+ATTEMPT_FIELD = "maint_attempt"
+
+
+def event_attempt(event: Mapping[str, Any]) -> int:
+    """The attempt of the job an event came from (1 for a local job's events)."""
+    value = event.get(ATTEMPT_FIELD)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+
+class AttemptFilter:
+    """One result per check when a site's job ran more than once (its worker died; another took it over).
+
+    The second attempt runs the whole job again: a check the first attempt already recorded keeps that
+    row, and the later attempt's rows of it are dropped (counted in ``repeated``); the checks the first
+    attempt never reached come from the later one. The live recorder sees attempts in order; ingest sorts
+    events by attempt first, so both keep the same rows. Thread-safe (a run's sites record in parallel).
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._first: dict[tuple[str, str, str], int] = {}
+        self._lock = threading.Lock()
+        self.repeated = 0
+
+    def keep(self, rows: Sequence[tuple[str, CheckResult]], attempt: int) -> list[tuple[str, CheckResult]]:
+        kept: list[tuple[str, CheckResult]] = []
+        with self._lock:
+            for key, row in rows:
+                first = self._first.setdefault((row.host, row.role, row.control), attempt)
+                if first == attempt:
+                    kept.append((key, row))
+                else:
+                    self.repeated += 1
+        return kept
+
+
 def missing_rows(
     ctx: RunContext,
     seen: Mapping[tuple[str, str], set[str]],

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -27,7 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runner import notify, paths
 from runner.credentials import Scrubber, known_credentials, secret_env_name
-from runner.events import AssetObservation, RunContext, from_event, missing_rows, run_outcome, status_counts
+from runner.events import (
+    AssetObservation,
+    AttemptFilter,
+    RunContext,
+    event_attempt,
+    from_event,
+    missing_rows,
+    run_outcome,
+    status_counts,
+)
 from runner.inventory import Client, ClientSettings, Mode, known_roles, load_client
 from runner.inventory.hostvars import platforms as host_platforms
 from runner.inventory.patterns import job_limit
@@ -56,6 +65,9 @@ COMMAND_ENV_KEPT = frozenset(
 )
 #: seconds between two looks of ansible-runner at the cancel callback (its default is 5)
 CANCEL_POLL_S = 0.5
+#: a site's job with nothing from its worker for this long ends in error (the worker sends a keepalive
+#: while a task runs long: runner.worker.KEEPALIVE_S)
+SITE_IDLE_S = 600.0
 
 
 class RunError(Exception):
@@ -294,6 +306,8 @@ class _Recorder:
         self.lost: dict[str, str] = {}
         self.results: list[CheckResult] = []
         self.error: BaseException | None = None
+        #: one row per check when a site's job ran twice (runner.events.AttemptFilter)
+        self.attempts = AttemptFilter()
         self._done_hosts: set[str] = set()
         self._queue: queue.SimpleQueue[Sequence[tuple[str, CheckResult] | AssetObservation] | None] = (
             queue.SimpleQueue()
@@ -376,8 +390,9 @@ class _Recorder:
             outcome = from_event(self.ctx, event)
             if outcome.lost_host and outcome.lost_reason:
                 self.lost.setdefault(outcome.lost_host, outcome.lost_reason)
-            if outcome.results:
-                self._queue.put(outcome.results)
+            results = self.attempts.keep(outcome.results, event_attempt(event)) if outcome.results else []
+            if results:
+                self._queue.put(results)
             if outcome.assets:
                 self._queue.put(outcome.assets)
         except Exception as exc:  # the job goes on; the error is reported at the end
@@ -497,6 +512,206 @@ def _accelerate(
     return env, reason
 
 
+def site_ident(run_id: str, site: str) -> str:
+    """The ident of a site's part of run ``run_id``: its artifacts folder and its NATS job's name."""
+    return f"{run_id}-{site}"
+
+
+def _site_settings(client: Client, ledger: Ledger, remote: Mapping[str, Any]) -> Any:
+    """How to reach the sites' workers (:class:`runner.dispatch.NatsSettings`); RunError when a site's
+    hosts cannot be run: no NATS settings, settings that cannot be used, or a ledger that is not
+    PostgreSQL (the controller records every site's events in one ledger, for every controller)."""
+    from sqlalchemy.engine import make_url
+
+    from runner.dispatch import ENV, NatsSettings
+
+    names = ", ".join(sorted(remote))
+    hosts = sorted({h for part in remote.values() for hs in part.values() for h in hs})
+    shown = ", ".join(hosts[:5]) + (f" and {len(hosts) - 5} more" if len(hosts) > 5 else "")
+    where = (
+        f"host(s) {shown} of client {client.name!r} run at site(s) {names} (maintenance.site / maint_site)"
+    )
+    if make_url(ledger.url).get_backend_name() != "postgresql":
+        raise RunError(
+            f"{where}: site workers need the PostgreSQL ledger, this one is {ledger.display_url} "
+            "(set MAINT_DB_URL=postgresql+psycopg://...)"
+        )
+    nats = NatsSettings.from_env(os.environ)
+    if nats is None:
+        raise RunError(
+            f"{where}: set {ENV['url']} (and {ENV['creds']}, {ENV['tls_ca']}...) to reach their workers"
+        )
+    why = nats.problem()
+    if why is not None:
+        option, _, rest = why.partition(": ")
+        env_name = {f"--{k.replace('_', '-')}": v for k, v in ENV.items()} | {"--nats": ENV["url"]}
+        raise RunError(f"{env_name.get(option, option)}: {rest or why}")
+    return nats
+
+
+_JOB_STATUS = {
+    "successful": RunStatus.SUCCESSFUL,
+    "failed": RunStatus.FAILED,
+    "canceled": RunStatus.INTERRUPTED,
+    "timeout": RunStatus.INTERRUPTED,
+}
+
+
+def _job_status(statuses: Sequence[str]) -> RunStatus:
+    """The run's Ansible status from its parts' (the controller's job, each site's): the worst one."""
+    found = [_JOB_STATUS.get(s, RunStatus.ERROR) for s in statuses] or [RunStatus.ERROR]
+    for worst in (RunStatus.INTERRUPTED, RunStatus.ERROR, RunStatus.FAILED):
+        if worst in found:
+            return worst
+    return RunStatus.SUCCESSFUL
+
+
+def _job_rc(rcs: Sequence[int | None]) -> int | None:
+    """The run's rc from its parts': the first that is not 0, else 0 (None when none gave one)."""
+    given = [rc for rc in rcs if rc is not None]
+    return next((rc for rc in given if rc != 0), 0) if given else None
+
+
+class _SiteJobs:
+    """The run's parts on sites' workers (:func:`runner.dispatch.run_on_site`), one thread each.
+
+    Their events go to the run's recorder as they arrive, as the controller's own job's do; the
+    recorder's attempt filter keeps one row per check when a worker died and another took the job over.
+    An interruption (SIGINT, ``stop``) reaches them through ``interrupt.cancelled``.
+    """
+
+    def __init__(
+        self,
+        remote: Mapping[str, Mapping[str, list[str]]],
+        nats: Any,
+        *,
+        private_data_dir: Path,
+        playbook: str,
+        inventory: str,
+        extravars: Mapping[str, Any],
+        envvars: Mapping[str, str],
+        limit: str | None,
+        run_id: str,
+        recorder: _Recorder,
+        interrupt: _Interrupt,
+        observer: RunObserver,
+    ) -> None:
+        self.remote, self.nats = remote, nats
+        self.pdd, self.playbook, self.inventory = private_data_dir, playbook, inventory
+        self.extravars, self.envvars, self.limit = extravars, envvars, limit
+        self.run_id, self.recorder, self.interrupt, self.observer = run_id, recorder, interrupt, observer
+        self.results: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.attempts: dict[str, list[dict[str, Any]]] = {site: [] for site in remote}
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for site in self.remote:
+            thread = threading.Thread(
+                target=self._run, args=(site,), name=f"maint-site-{site}-{self.run_id}", daemon=True
+            )
+            self.threads.append(thread)
+            thread.start()
+
+    def _note(self, line: str) -> None:
+        note = getattr(self.observer, "note", None)
+        if callable(note):
+            note(line)
+        log.warning("run %s: %s", self.run_id, line)
+
+    def _attempt(self, site: str) -> Any:
+        def handle(attempt: int, worker: str) -> None:
+            self.attempts[site].append(
+                {"attempt": attempt, "worker": worker, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+            )
+            if attempt > 1:
+                self._note(
+                    f"site {site}: worker {worker} took the job over (attempt {attempt}): the checks "
+                    "already recorded keep their results"
+                )
+
+        return handle
+
+    def _run(self, site: str) -> None:
+        from runner.dispatch import DispatchError, run_on_site
+
+        ident = site_ident(self.run_id, site)
+        try:
+            self.results[site] = run_on_site(
+                site,
+                self.nats,
+                private_data_dir=str(self.pdd),
+                playbook=self.playbook,
+                inventory=self.inventory,
+                extravars={**self.extravars, "maint_targets": dict(self.remote[site])},
+                # the site's worker puts its own paths and vault password file in (runner.worker)
+                envvars={**self.envvars, JOB_MARK: ident},
+                cmdline=None,
+                ident=ident,
+                limit=self.limit,
+                event_handler=self.recorder,
+                cancel_callback=self.interrupt.cancelled,
+                settings={"pexpect_timeout": CANCEL_POLL_S},
+                attempt_handler=self._attempt(site),
+                idle_timeout=SITE_IDLE_S,
+            )
+        except DispatchError as exc:
+            self.errors[site] = str(exc)
+            self._note(f"site {site}: {exc}")
+        except Exception as exc:  # the run goes on; the site's hosts are padded with the reason
+            log.exception("run %s: site %s", self.run_id, site)
+            self.errors[site] = f"{type(exc).__name__}: {exc}"
+
+    def wait(self) -> list[tuple[str, int | None]]:
+        """Wait for every site's part (a second at a time: the main thread keeps taking signals); their
+        (status, rc)."""
+        for thread in self.threads:
+            while thread.is_alive():
+                thread.join(timeout=1.0)
+        out: list[tuple[str, int | None]] = []
+        for site in self.remote:
+            result = self.results.get(site)
+            out.append(("error", None) if result is None else (str(result.status), result.rc))
+        return out
+
+    def problems(self) -> dict[str, str]:
+        """The sites whose part did not run to its end: why, for their hosts' padding rows."""
+        out: dict[str, str] = {}
+        for site in self.remote:
+            result = self.results.get(site)
+            if result is None:
+                out[site] = f"the job could not run at site {site}: {self.errors.get(site, 'no result')}"
+            elif result.status == "error":
+                out[site] = (
+                    f"the job could not run at site {site}: its worker's job ended in error or stopped "
+                    f"answering (maint workers; artifacts/{site_ident(self.run_id, site)})"
+                )
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """Each site's part as the run's summary keeps it."""
+        out: dict[str, Any] = {}
+        for site in self.remote:
+            result = self.results.get(site)
+            entry: dict[str, Any] = {
+                "ident": site_ident(self.run_id, site),
+                "hosts": len({h for hs in self.remote[site].values() for h in hs}),
+                "attempts": self.attempts[site],
+            }
+            if result is not None:
+                entry |= {
+                    "status": result.status,
+                    "rc": result.rc,
+                    "workers": result.workers,
+                    "events": result.events,
+                    "duplicate_events": result.duplicates,
+                }
+            else:
+                entry |= {"status": "error", "error": self.errors.get(site, "the site's job did not run")}
+            out[site] = entry
+        return out
+
+
 def execute(
     request: RunRequest,
     ledger: Ledger,
@@ -555,6 +770,12 @@ def _execute_locked(
     stop: threading.Event | None = None,
 ) -> RunOutcome:
     run_id = run_id or new_run_id()
+    from runner.sites import split_plan
+
+    parts = split_plan(plan, client)
+    local_plan = parts.pop(None, {})
+    remote: dict[str, dict[str, list[str]]] = {site: part for site, part in parts.items() if site is not None}
+    nats = _site_settings(client, ledger, remote) if remote else None
     if lock is not None:
         lock.note(run_id)
         _stop_abandoned(ledger, client.name, lock.hosts)
@@ -588,6 +809,10 @@ def _execute_locked(
                 "plan": plan,
                 "inventory": str(client.path),
                 "one_off_roles": one_off,
+                # the parts run by sites' workers: their job's ident (its artifacts folder) and plan
+                "sites": {
+                    site: {"ident": site_ident(run_id, site), "plan": part} for site, part in remote.items()
+                },
             },
             indent=2,
         ),
@@ -623,38 +848,57 @@ def _execute_locked(
     rc: int | None = None
     envvars = {**_runner_env(), **accelerate_env, JOB_MARK: run_id}
     not_reached: list[str] = []
+    site_jobs = _SiteJobs(
+        remote,
+        nats,
+        private_data_dir=pdd,
+        playbook=str(playbook),
+        inventory=str(client.hosts_file),
+        extravars=extravars,
+        envvars={**_runner_env(), **accelerate_env},
+        limit=job_limit(request.limit),
+        run_id=run_id,
+        recorder=recorder,
+        interrupt=interrupt,
+        observer=observer,
+    )
     try:
         with interrupt.installed():
-            result = ansible_runner.run(
-                private_data_dir=str(pdd),
-                ident=run_id,
-                project_dir=str(paths.project_root()),
-                playbook=str(playbook),
-                # the hosts file only: an executable or other file in the client folder is never run as
-                # an inventory script (group_vars/ and host_vars/ beside it are still read)
-                inventory=str(client.hosts_file),
-                limit=job_limit(request.limit),  # Ansible applies the limit the plan was made with
-                extravars=extravars,
-                envvars=envvars,
-                cmdline=" ".join(cmdline) or None,
-                event_handler=recorder,
-                cancel_callback=interrupt.cancelled,
-                quiet=True,
-                suppress_env_files=True,
-                rotate_artifacts=0,
-                timeout=None,
-                settings={"pexpect_timeout": CANCEL_POLL_S},
-            )
-        rc = result.rc
-        status = {
-            "successful": RunStatus.SUCCESSFUL,
-            "failed": RunStatus.FAILED,
-            "canceled": RunStatus.INTERRUPTED,
-            "timeout": RunStatus.INTERRUPTED,
-        }.get(str(result.status), RunStatus.ERROR)
+            site_jobs.start()  # the sites' workers run their parts while the controller runs its own
+            statuses: list[str] = []
+            rcs: list[int | None] = []
+            if local_plan:
+                result = ansible_runner.run(
+                    private_data_dir=str(pdd),
+                    ident=run_id,
+                    project_dir=str(paths.project_root()),
+                    playbook=str(playbook),
+                    # the hosts file only: an executable or other file in the client folder is never run
+                    # as an inventory script (group_vars/ and host_vars/ beside it are still read)
+                    inventory=str(client.hosts_file),
+                    limit=job_limit(request.limit),  # Ansible applies the limit the plan was made with
+                    extravars={**extravars, "maint_targets": local_plan},
+                    envvars=envvars,
+                    cmdline=" ".join(cmdline) or None,
+                    event_handler=recorder,
+                    cancel_callback=interrupt.cancelled,
+                    quiet=True,
+                    suppress_env_files=True,
+                    rotate_artifacts=0,
+                    timeout=None,
+                    settings={"pexpect_timeout": CANCEL_POLL_S},
+                )
+                statuses.append(str(result.status))
+                rcs.append(result.rc)
+            for site_status, site_rc in site_jobs.wait():
+                statuses.append(site_status)
+                rcs.append(site_rc)
+        rc = _job_rc(rcs)
+        status = _job_status(statuses)
         if interrupt.cancelled():
             status = RunStatus.INTERRUPTED
     finally:
+        site_jobs.wait()  # an exception above: the sites' threads end (cancelled) before the run closes
         # nothing of the job may outlive the run: the host locks are released once this returns
         stop_job(run_id)
         recorder.close()
@@ -665,6 +909,8 @@ def _execute_locked(
             default_reason = "the job could not run (see the run's artifacts)"
         else:
             default_reason = "no result recorded for this check (the play ended early for this host)"
+        for site, why in site_jobs.problems().items():  # a site that could not run: its hosts say why
+            recorder.add(missing_rows(replace(ctx, plan=remote[site]), recorder.seen, recorder.lost, why))
         _record_trends(recorder, ledger, client, run_id, plan, request.ticket)
         recorder.add(missing_rows(ctx, recorder.seen, recorder.lost, default_reason))
         counts = status_counts(recorder.results)
@@ -678,6 +924,10 @@ def _execute_locked(
             "not_reached": not_reached,
             "accelerated": bool(accelerate_env),
         }
+        if remote:  # how each site's part went: attempts (workers taking over), events, what was dropped
+            summary["sites"] = site_jobs.summary()
+            if recorder.attempts.repeated:
+                summary["repeated_results_dropped"] = recorder.attempts.repeated
         if accelerate_fallback is not None:  # asked for, not possible: the run went plain
             summary["accelerate_fallback"] = accelerate_fallback
         if one_off:  # roles run for the ticket though not assigned: recorded, not in the state

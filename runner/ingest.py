@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +27,16 @@ from pydantic import ValidationError
 from runner import names, paths
 from runner.assets.store import record_observations
 from runner.credentials import Scrubber, known_credentials
-from runner.events import AssetObservation, RunContext, from_event, missing_rows, run_outcome, status_counts
+from runner.events import (
+    AssetObservation,
+    AttemptFilter,
+    RunContext,
+    event_attempt,
+    from_event,
+    missing_rows,
+    run_outcome,
+    status_counts,
+)
 from runner.execute import RUN_FILE
 from runner.inventory.hostvars import client_platforms
 from runner.ledger import Ledger, RunInfo, RunRecord, RunStatus
@@ -82,19 +93,24 @@ def _find_run_file(start: Path) -> Path:
     raise IngestError(f"{start} is not a maint run's artifact folder (no {RUN_FILE} in it or above it)")
 
 
-def _events_dir(start: Path, run_id: str) -> Path:
-    for candidate in (start / "job_events", start / "artifacts" / run_id / "job_events"):
-        if candidate.is_dir():
-            return candidate
-    found = sorted(start.glob("**/job_events"))
-    if found:
-        return found[0]
+def _events_dirs(start: Path, run_id: str, idents: Sequence[str] = ()) -> list[Path]:
+    """The run's job_events folders: the controller's job's, and each site's part's (``idents``)."""
+    found = [start / "artifacts" / ident / "job_events" for ident in (run_id, *idents)]
+    if any(folder.is_dir() for folder in found):
+        return [folder for folder in found if folder.is_dir()]
+    if (start / "job_events").is_dir():
+        return [start / "job_events"]
+    anywhere = sorted(start.glob("**/job_events"))
+    if anywhere:
+        return anywhere[:1]
     raise IngestError(f"no job_events folder under {start}")
 
 
-def _load_events(folder: Path) -> list[dict[str, Any]]:
+def _load_events(folders: Sequence[Path]) -> list[dict[str, Any]]:
+    """The events of the folders in the order they were recorded: by attempt (a site's job taken over by
+    another worker ran again), then counter; the attempt filter then keeps the rows the live run kept."""
     events = []
-    for path in folder.glob("*.json"):
+    for path in (p for folder in folders for p in folder.glob("*.json")):
         try:
             event = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError, RecursionError) as exc:  # a half-written last event of a killed run
@@ -111,8 +127,94 @@ def _load_events(folder: Path) -> list[dict[str, Any]]:
         except (TypeError, ValueError):
             return 0
 
-    events.sort(key=counter)
+    events.sort(key=lambda event: (event_attempt(event), counter(event)))
     return events
+
+
+def site_parts(run_file: Path) -> dict[str, dict[str, Any]]:
+    """The parts of the run that sites' workers ran (``maint-run.json`` key ``sites``): site -> its job's
+    ``ident`` and ``plan``; names that are not safe are left out (logged)."""
+    from runner.inventory.schema import site_name_problem
+
+    try:
+        listed = json.loads(run_file.read_text(encoding="utf-8")).get("sites")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return {}
+    parts: dict[str, dict[str, Any]] = {}
+    for site, part in (listed or {}).items() if isinstance(listed, dict) else ():
+        ident = part.get("ident") if isinstance(part, dict) else None
+        plan = part.get("plan") if isinstance(part, dict) else None
+        if (
+            site_name_problem(site) is not None
+            or not isinstance(ident, str)
+            or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", ident) is None
+            or not isinstance(plan, dict)
+        ):
+            log.warning("%s: sites.%s: not a site part maint wrote; left out", run_file, str(site)[:40])
+            continue
+        parts[site] = {"ident": ident, "plan": plan}
+    return parts
+
+
+def _resume_sites(folder: Path, info: RunInfo, parts: Mapping[str, Mapping[str, Any]]) -> None:
+    """The run's controller died while sites' workers ran their parts: follow each part that has not
+    ended to its end, from the events JetStream kept (:func:`runner.dispatch.run_on_site` with the same
+    ident resumes, and never sends the job again); the processor writes them to the part's job_events.
+    Without the NATS settings (``MAINT_NATS_URL``...), or when a part cannot be followed, what reached
+    the disk is ingested and the rest is padded."""
+    from runner.dispatch import DispatchError, NatsSettings, run_on_site
+    from runner.execute import SITE_IDLE_S
+
+    waiting = {
+        site: part
+        for site, part in parts.items()
+        if _part_status(folder, str(part["ident"])) not in ("successful", "failed", "canceled")
+    }
+    if not waiting:
+        return
+    nats = NatsSettings.from_env(os.environ)
+    if nats is None:
+        log.warning(
+            "run %s: the parts of site(s) %s may have more events on the NATS server: set MAINT_NATS_URL "
+            "to follow them",
+            info.run_id,
+            ", ".join(sorted(waiting)),
+        )
+        return
+    scrubber = Scrubber(known_credentials(paths.inventories_dir() / info.client))
+
+    def handle(event: dict[str, Any]) -> bool:
+        scrubber.data(event)
+        return True
+
+    for site, part in waiting.items():
+        ident = str(part["ident"])
+        try:
+            result = run_on_site(
+                site,
+                nats,
+                private_data_dir=str(folder),
+                playbook=info.playbook or "site.yml",
+                inventory="",
+                extravars={},
+                envvars={},
+                cmdline=None,
+                ident=ident,
+                event_handler=handle,
+                idle_timeout=SITE_IDLE_S,
+                resume_only=True,
+            )
+            log.warning("run %s: site %s: followed to its end (%s)", info.run_id, site, result.status)
+        except DispatchError as exc:
+            log.warning("run %s: %s", info.run_id, exc)
+
+
+def _part_status(folder: Path, ident: str) -> str:
+    status_file = folder / "artifacts" / ident / "status"
+    try:
+        return status_file.read_text().strip() if status_file.is_file() else ""
+    except OSError:
+        return ""
 
 
 def _describe(exc: ValidationError) -> str:
@@ -224,8 +326,12 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
     )
 
     folder = run_file.parent
+    parts = site_parts(run_file)
+    if parts and info.status is RunStatus.RUNNING and not _lock_held_for(info):
+        _resume_sites(folder, info, parts)
     _scrub(folder, info.client)
-    events = _load_events(_events_dir(folder, info.run_id))
+    events = _load_events(_events_dirs(folder, info.run_id, [str(p["ident"]) for p in parts.values()]))
+    attempts = AttemptFilter()
     finished = ledger.first_finish(info.run_id)
     span_end = finished or datetime.now(UTC)
     rows: list[tuple[str, CheckResult]] = []
@@ -237,7 +343,7 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
     for event in events:
         outcome = from_event(ctx, event)
         assets += [obs for obs in outcome.assets if obs.host in planned]
-        for key, row in outcome.results:
+        for key, row in attempts.keep(outcome.results, event_attempt(event)):
             why = _refusal(row, ctx, pairs, info.started_at, span_end)
             if why is None:
                 rows.append((key, row))
@@ -256,8 +362,18 @@ def ingest(target: Path | str, ledger: Ledger) -> IngestReport:
 
     finished_as: RunStatus | None = None
     if info.status is RunStatus.RUNNING and not _lock_held_for(info):
-        status_file = folder / "artifacts" / info.run_id / "status"
-        status_text = status_file.read_text().strip() if status_file.is_file() else ""
+        site_hosts = {
+            h for p in parts.values() for hs in p["plan"].values() if isinstance(hs, list) for h in hs
+        }
+        idents = [info.run_id] if planned - site_hosts or not parts else []
+        part_statuses = [
+            _part_status(folder, ident) for ident in [*idents, *(p["ident"] for p in parts.values())]
+        ]
+        # the run's Ansible status: its parts' worst (one not ended: the run did not complete)
+        status_text = next(
+            (s for s in part_statuses if s not in ("successful", "failed")),
+            "failed" if "failed" in part_statuses else "successful",
+        )
         # what the ledger holds, not only what reached the disk: the live handler may have
         # recorded an event whose file was never finished before the runner died
         stored = ledger.results_for_run(info.run_id)
