@@ -628,9 +628,15 @@ class _Link:
         asyncio.run_coroutine_threadsafe(msg.ack(), self.loop)
 
     async def _cleanup(self, withdraw: bool) -> None:
-        """The run is over: its consumer, events and chunks go; with ``withdraw``, the job too (a worker
-        that took it finishes it at the site, its events age out of the stream)."""
+        """The run is over: its consumer, events and chunks go; with ``withdraw``, the job too, and a
+        worker that took it is told to stop it (:func:`runner.sites.cancel_subject`: its playbook stops, the
+        job ends ``canceled`` and is not run again). A worker that is not connected at that moment misses
+        the word: its job finishes at the site and its events age out of the stream."""
         js = self._nc.jetstream()
+        if withdraw:  # a worker running it stops it (runner.worker); none running: nobody listens
+            with contextlib.suppress(Exception):
+                await self._nc.publish(sites.cancel_subject(self.site, self.run_id), b"")
+                await self._nc.flush(timeout=5)
         if self.job_seq is not None and withdraw:
             # already acknowledged by a worker: nothing to withdraw
             with contextlib.suppress(Exception):
@@ -714,7 +720,7 @@ def run_on_site(
 
     The inputs are those of the local ``ansible_runner.run``; ``project_dir`` is the worker's own. Returns
     when the worker's output ends (its eof), when ``cancel_callback`` says so (status ``canceled``: the job
-    is withdrawn when no worker took it yet; a running one finishes at the site, its events aged out), or
+    is withdrawn when no worker took it yet; a running one is stopped by its worker), or
     when the connection is lost (status ``error``: the run's consumer stays, ``run_on_site`` with the same
     ``ident`` resumes; so does a cancellation with ``keep_on_cancel``), or after ``idle_timeout`` seconds
     without a line from the site (status ``error``; the job is withdrawn; the worker sends a keepalive every

@@ -8,11 +8,13 @@ read with ``nkeys_seed``) that lets it in as that site and nothing else. The see
 
 What each user may do (:func:`permissions`), with the names of :mod:`runner.sites`:
 
-- the controller: publish jobs (``maint.jobs.>``), the JetStream API (it creates the streams and consumers),
+- the controller: publish jobs (``maint.jobs.>``) and their cancellations (``maint.cancel.>``), the
+  JetStream API (it creates the streams and consumers),
   acknowledgements and flow control; subscribe to events, heartbeats and its own inbox;
 - site ``S``: pull from its own work queue only (``$JS.API.CONSUMER.MSG.NEXT.MAINT_JOBS_S.workers``, that
   consumer's info, and the acks of its messages), publish its events (``maint.events.S.>``) and heartbeats
-  (``maint.heartbeats.S.>``), subscribe to its own inbox (``_INBOX_maint_site_S.>``) and nothing else. No
+  (``maint.heartbeats.S.>``), subscribe to its own inbox (``_INBOX_maint_site_S.>``) and its runs'
+  cancellations (``maint.cancel.S.>``) and nothing else. No
   site may subscribe to ``maint.jobs.*`` or any other inbox: pulled jobs arrive on the puller's inbox.
 
 TLS is required on every client connection (and by default a client certificate signed by the CA:
@@ -182,7 +184,7 @@ def permissions(site: str | None) -> dict[str, dict[str, list[str]]]:
     else is refused with a permissions violation)."""
     if site is None:
         return {
-            "publish": {"allow": ["maint.jobs.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>"]},
+            "publish": {"allow": ["maint.jobs.>", "maint.cancel.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>"]},
             "subscribe": {"allow": ["maint.events.>", "maint.heartbeats.>", f"{sites.inbox_prefix(None)}.>"]},
         }
     stream, consumer = sites.jobs_stream(site), sites.JOBS_CONSUMER
@@ -198,7 +200,8 @@ def permissions(site: str | None) -> dict[str, dict[str, list[str]]]:
                 f"maint.heartbeats.{site}.>",
             ]
         },
-        "subscribe": {"allow": [f"{sites.inbox_prefix(site)}.>"]},
+        # its own inbox, and the controller's word to stop one of its runs (runner.sites.cancel_subject)
+        "subscribe": {"allow": [f"{sites.inbox_prefix(site)}.>", f"maint.cancel.{site}.>"]},
     }
 
 

@@ -138,6 +138,11 @@ def events_subject(site: str, run_id: str) -> str:
     return f"maint.events.{site}.{run_id}"
 
 
+def cancel_subject(site: str, run_id: str) -> str:
+    """Where the controller tells the site's workers to stop a run's job (the technician interrupted it)."""
+    return f"maint.cancel.{site}.{run_id}"
+
+
 def events_stream(site: str) -> str:
     """The stream keeping a site's events (``maint.events.<site>.>``) until the controller records them."""
     return f"MAINT_EVENTS_{site}"

@@ -225,6 +225,7 @@ class SiteWorkerLoop:
             return
         self.ack_wait = float(info.config.ack_wait or 60.0)
         sub = await js.pull_subscribe_bind(durable=sites.JOBS_CONSUMER, stream=stream)
+        await self.nc.subscribe(sites.cancel_subject(self.options.site, "*"), cb=self._cancel)
         beat = asyncio.create_task(self._heartbeats())
         slots = asyncio.Semaphore(max(1, self.options.concurrency))
         running: set[asyncio.Task[None]] = set()
@@ -285,6 +286,15 @@ class SiteWorkerLoop:
                 log.warning("a job ended with an error: %s", task.exception())
 
         return done
+
+    async def _cancel(self, msg: Any) -> None:
+        """The controller stopped a run: its job here stops as ansible-runner's cancel does (the playbook
+        and its forks), ends ``canceled`` and is acknowledged (never run again). Another run's: ignored."""
+        run_id = str(msg.subject).rsplit(".", 1)[-1]
+        for job in list(self.jobs.values()):
+            if job.run_id == run_id and not job.cancel.is_set():
+                log.warning("run %s attempt %d: cancelled by the controller", run_id, job.attempt)
+                job.cancel.set()
 
     def shutdown(self, hard: bool = False) -> None:
         """Stop taking jobs; running ones finish (``hard``: they are cancelled)."""

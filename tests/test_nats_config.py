@@ -127,7 +127,7 @@ def test_each_site_is_allowed_only_its_own_names() -> None:
         assert all(re.search(rf"(\.|_){re.escape(site)}(\.|$)", s) for s in subjects), subjects
         assert not any(re.search(rf"(\.|_){re.escape(other)}(\.|$)", s) for s in subjects)
         assert not any(s.startswith(("maint.jobs", "_INBOX.")) or s in (">", "$JS.API.>") for s in subjects)
-        assert perms["subscribe"]["allow"] == [f"{sites.inbox_prefix(site)}.>"]
+        assert perms["subscribe"]["allow"] == [f"{sites.inbox_prefix(site)}.>", f"maint.cancel.{site}.>"]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,14 @@ def test_site_b_cannot_take_or_forge_site_a(server: NatsServer) -> None:
         await js.publish(sites.jobs_subject("a"), b"secret job for a")
         intruder = await connect(server, "b")
         nc = intruder.nc
-        for subject in ("maint.jobs.a", "maint.jobs.>", "_INBOX_maint_site_a.>", "_INBOX.>", ">"):
+        for subject in (
+            "maint.jobs.a",
+            "maint.jobs.>",
+            "_INBOX_maint_site_a.>",
+            "_INBOX.>",
+            ">",
+            sites.cancel_subject("a", "*"),  # it cannot learn which of a's runs are stopped
+        ):
             await nc.subscribe(subject)
             await _refused(intruder, "subscription", subject)
         ijs = nc.jetstream()
@@ -259,6 +266,8 @@ def test_site_b_cannot_take_or_forge_site_a(server: NatsServer) -> None:
             sites.events_subject("a", "run1"),
             sites.heartbeat_subject("a", "w1"),
             sites.jobs_subject("a"),
+            sites.cancel_subject("a", "run1"),  # nor stop them: only the controller may
+            sites.cancel_subject("b", "run1"),
             f"$JS.API.CONSUMER.CREATE.{sites.jobs_stream('a')}",
             f"$JS.API.STREAM.MSG.GET.{sites.jobs_stream('a')}",
             f"$JS.API.DIRECT.GET.{sites.jobs_stream('a')}",

@@ -304,3 +304,15 @@ def test_a_site_run_interrupted_on_the_controller_stops_and_keeps_what_was_recor
     real = [r for r in rows if r.status is not Status.NOT_CHECKED]
     assert real, "the rows recorded before the stop were kept"
     assert {(r.host, r.role) for r in rows} == {(h, role) for h in ("one", "two") for role in ROLES}
+    # the worker running it stopped it too, and it is not run again by the other one
+    ident = site_ident(outcome.run_id, SITE)
+    deadline = time.monotonic() + 60
+    logs = ""
+    while f"run {ident} attempt 1: canceled" not in logs:
+        assert time.monotonic() < deadline, logs
+        time.sleep(0.1)
+        logs = "".join(w.log_text() for w in env.site.workers.values())
+    assert f"run {ident} attempt 1: cancelled by the controller" in logs
+    time.sleep(3 * LEASE_S)  # a lease or more: a job left unacknowledged would be taken again by now
+    logs = "".join(w.log_text() for w in env.site.workers.values())
+    assert f"run {ident} attempt 2" not in logs
