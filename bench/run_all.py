@@ -27,9 +27,10 @@ BENCHES = [
     "report",
     "trends",
     "fleet_cycle",
+    "site_worker",
 ]
 #: benches with a ``--quick`` mode
-QUICK = {"checkpoint", "report", "trends", "linux_audit", "fleet_cycle"}
+QUICK = {"checkpoint", "report", "trends", "linux_audit", "fleet_cycle", "site_worker"}
 
 
 def main(argv: list[str] | None = None) -> int:
