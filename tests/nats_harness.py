@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from runner import sites
+from runner import natsconf, sites
 from runner.cli import app
 from runner.natsconf import creds_file
 
@@ -251,15 +251,34 @@ def _wait_ready(server: NatsServer, timeout: float = 20.0) -> None:
     raise AssertionError(f"nats-server not ready within {timeout:.0f} s:\n{server.log_text()}")
 
 
+#: the seed file of the test-only user allowed every subject (:func:`nats_server` with ``superuser``)
+SUPERUSER_SEED = "test-superuser.nk"
+
+
 @contextmanager
-def nats_server(inventories: Path, folder: Path, client_names: list[str]) -> Iterator[NatsServer]:
+def nats_server(
+    inventories: Path, folder: Path, client_names: list[str], *, superuser: bool = False
+) -> Iterator[NatsServer]:
     """nats-server on 127.0.0.1 running the configuration ``maint nats-config`` makes for ``inventories``;
-    client certificates for ``client_names``. Stopped (and waited for) on exit."""
+    client certificates for ``client_names``. Stopped (and waited for) on exit.
+
+    ``superuser``: one more user in the maint account, allowed every subject (its seed
+    :data:`SUPERUSER_SEED` in the seed folder): a test's recorder of every message. Never in what
+    ``maint nats-config`` prints."""
     binary = require_nats_server()
     folder.mkdir(parents=True, exist_ok=True)
     pki = make_pki(folder, client_names)
     port = free_port()
     config, creds = write_config(inventories, folder, pki, port)
+    if superuser:
+        seed = natsconf.new_user_seed()
+        (creds / SUPERUSER_SEED).write_text(seed + "\n")
+        (creds / SUPERUSER_SEED).chmod(0o600)
+        text = config.read_text()
+        assert "    users: [\n" in text
+        key = natsconf.user_public_key(seed)
+        entry = f'      # the recorder of every message (test only)\n      {{ nkey: "{key}" }}\n'
+        config.write_text(text.replace("    users: [\n", "    users: [\n" + entry, 1))
     check = subprocess.run([binary, "-c", str(config), "-t"], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
     server = NatsServer(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -28,15 +30,15 @@ import yaml
 from typer.testing import CliRunner
 
 from maint_devtools.pgdb import temporary_database
-from runner import dispatch
+from runner import dispatch, sites
 from runner.cli import app
 from runner.execute import RunError, RunOutcome, RunRequest, execute, site_ident
 from runner.ingest import ingest
 from runner.ledger import Ledger, RunStatus
 from runner.results import CheckResult, Status
 from tests.conftest import BASE_SETTINGS, REPO
-from tests.nats_harness import SKIP_REASON, nats_server, nats_server_binary
-from tests.test_site_worker import LEASE_S, Site, Worker, _settings, _start_worker, _stop
+from tests.nats_harness import SKIP_REASON, SUPERUSER_SEED, nats_server, nats_server_binary
+from tests.test_site_worker import LEASE_S, Site, Worker, _payload_files, _settings, _start_worker, _stop
 
 SITE = "a"
 ROLES = ["linux_health", "linux_patching"]
@@ -81,7 +83,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     inventories = root / "inventories"
     _client(inventories, "acme", {"here": None, "there": SITE, "far": SITE})
     _client(inventories, "beta", {"one": None, "two": None}, client_site=SITE)
-    with nats_server(inventories, root / "nats", ["controller", SITE]) as server:
+    _client(inventories, "gamma", {"g1": None, "g2": SITE})
+    with nats_server(inventories, root / "nats", ["controller", SITE], superuser=True) as server:
         controller = _settings(server, "controller")
 
         async def declare() -> None:
@@ -316,3 +319,99 @@ def test_a_site_run_interrupted_on_the_controller_stops_and_keeps_what_was_recor
     time.sleep(3 * LEASE_S)  # a lease or more: a job left unacknowledged would be taken again by now
     logs = "".join(w.log_text() for w in env.site.workers.values())
     assert f"run {ident} attempt 2" not in logs
+
+
+class _Everything:
+    """The test-only superuser, subscribed to every subject of the account, in a thread of its own:
+    (subject, headers, data) of every message, jobs, chunks, events, heartbeats, JetStream API, inboxes."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.messages: list[tuple[str, dict[str, str], bytes]] = []
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.done: asyncio.Event | None = None
+        self.thread = threading.Thread(target=lambda: self.loop.run_until_complete(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        import nats
+
+        self.done = asyncio.Event()
+        nc = await nats.connect(
+            self.server.url,
+            tls=self.server.tls_context("controller"),
+            tls_hostname="127.0.0.1",
+            nkeys_seed=str(self.server.creds / SUPERUSER_SEED),
+        )
+
+        async def record(msg: Any) -> None:
+            self.messages.append((msg.subject, dict(msg.headers or {}), bytes(msg.data)))
+
+        await nc.subscribe(">", cb=record)
+        await nc.flush()
+        self.ready.set()
+        await self.done.wait()
+        await nc.drain()
+
+    def __enter__(self) -> _Everything:
+        self.thread.start()
+        assert self.ready.wait(timeout=30)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        assert self.done is not None
+        self.loop.call_soon_threadsafe(self.done.set)
+        self.thread.join(timeout=30)
+
+
+def test_no_secret_of_the_controller_travels_in_any_nats_message(
+    env: Env, ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The controller holds the vault password and has a vaulted value in the inventory and a value in its
+    own environment: none of the three, nor the decrypted value, is in any message of the run."""
+    root = env.inventories / "gamma"
+    note, password, color = (f"canary-{secrets.token_hex(10)}" for _ in range(3))
+    vault = env.site.root / "gamma-vault-pass"  # the controller's
+    vault.write_text(password + "\n")
+    vault.chmod(0o600)
+    env.site.vault_password_file.write_text(password + "\n")  # the site's workers' (read for each job)
+    vaulted = root / "group_vars" / "all" / "notes.yml"
+    vaulted.write_text(yaml.safe_dump({"maint_test_note": note}))
+    encrypt = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible-vault"),
+            "encrypt",
+            str(vaulted),
+            "--vault-password-file",
+            str(vault),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert encrypt.returncode == 0, encrypt.stderr
+    monkeypatch.setenv("MAINT_VAULT_PASSWORD_FILE", str(vault))
+    monkeypatch.setenv("MAINT_TEST_COLOR", color)
+    ledger = Ledger(ledger_url)
+    with _Everything(env.site.server) as everything:
+        outcome = execute(RunRequest(client="gamma"), ledger)
+    rows = ledger.results_for_run(outcome.run_id)
+    assert {r.host for r in rows if r.status is not Status.NOT_CHECKED} == {"g1", "g2"}
+    subjects = {subject for subject, _, _ in everything.messages}
+    ident = site_ident(outcome.run_id, SITE)
+    assert {sites.jobs_subject(SITE), sites.events_subject(SITE, ident)} <= subjects
+    assert any(s.startswith("maint.heartbeats.a.") for s in subjects) and any(
+        s.startswith("$JS.") for s in subjects
+    )
+    canaries = [c.encode() for c in (note, password, color)]
+    for subject, headers, data in everything.messages:
+        blob = data + json.dumps(headers).encode()
+        assert not any(c in blob for c in canaries), subject
+    # inside the job: the private data folder, zipped; the vaulted file travels as it is, encrypted
+    # (seen twice: as published, and as delivered to the puller's inbox, which keeps the subject)
+    jobs = [data for subject, headers, data in everything.messages if subject == sites.jobs_subject(SITE)]
+    assert jobs and all(data == jobs[0] for data in jobs)
+    job = jobs[0]
+    files = _payload_files(job, env.site.root / f"unpacked-{outcome.run_id}")
+    assert any(f.name == "notes.yml" and f.read_text().startswith("$ANSIBLE_VAULT") for f in files)
+    assert not any(c in f.read_bytes() for f in files for c in canaries)
