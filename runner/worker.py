@@ -51,6 +51,7 @@ from runner.dispatch import (
     chunk_subject,
     connect,
 )
+from runner.procs import JOB_MARK, stop_job
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +171,14 @@ def _make_worker_class() -> type:
     class SiteWorker(Worker):  # type: ignore[misc]  # ansible_runner ships no type information
         vault_password_file: str | None = None
         scrubber: Scrubber | None = None
+        #: this attempt's mark on its processes (runner.procs): what is left of them is stopped at its end
+        job_mark: str | None = None
 
         def update_paths(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-            return dict(super().update_paths(job_kwargs(kwargs, self.vault_password_file)))
+            out = job_kwargs(kwargs, self.vault_password_file)
+            if self.job_mark is not None:
+                out["envvars"][JOB_MARK] = self.job_mark
+            return dict(super().update_paths(out))
 
         def _scrubber(self) -> Scrubber:
             if self.scrubber is None:
@@ -430,6 +436,8 @@ class SiteWorkerLoop:
             keepalive_seconds=KEEPALIVE_S,
         )
         worker.vault_password_file = self.options.vault_password_file
+        # this worker's attempt only: another worker on the same box may run another attempt of the run
+        worker.job_mark = f"{job.run_id}.{job.attempt}.{self.options.name}"
         result: dict[str, Any] = {}
 
         def target() -> None:
@@ -463,6 +471,9 @@ class SiteWorkerLoop:
             await publish(EOF_LINE, rc=result.get("rc"))
             return str(result.get("status")), result.get("rc")
         finally:
+            # a cancelled job: ansible-runner stops ansible-playbook, not its forks (one per host), which
+            # would go on with the hosts; nothing of the attempt outlives it
+            await loop.run_in_executor(None, stop_job, worker.job_mark)
             shutil.rmtree(pdd, ignore_errors=True)
 
 

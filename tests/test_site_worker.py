@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -367,12 +367,18 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_other_worker(
     assert _results(events[starts[1] :], "site-kill") == local_run[0]
 
 
-class _Listener:
-    """A controller connection recording every event and heartbeat message, in a thread of its own."""
+class Listener:
+    """A connection recording (subject, headers, data) of every message on ``subjects``, in a thread of its
+    own: by default the controller's view, events and heartbeats."""
 
-    def __init__(self, settings: dispatch.NatsSettings) -> None:
+    def __init__(
+        self,
+        settings: dispatch.NatsSettings,
+        subjects: Sequence[str] = ("maint.events.>", "maint.heartbeats.>"),
+    ) -> None:
         self.settings = settings
-        self.messages: list[bytes] = []
+        self.subjects = subjects
+        self.messages: list[tuple[str, dict[str, str], bytes]] = []
         self.ready = threading.Event()
         self.loop = asyncio.new_event_loop()
         self.done: asyncio.Event | None = None
@@ -386,16 +392,20 @@ class _Listener:
         nc = await dispatch.connect(self.settings, None)
 
         async def record(msg: Any) -> None:
-            self.messages.append(msg.data + json.dumps(msg.headers or {}).encode())
+            self.messages.append((msg.subject, dict(msg.headers or {}), bytes(msg.data)))
 
-        for subject in ("maint.events.>", "maint.heartbeats.>"):
+        for subject in self.subjects:
             await nc.subscribe(subject, cb=record)
         await nc.flush()
         self.ready.set()
         await self.done.wait()
         await nc.drain()
 
-    def __enter__(self) -> _Listener:
+    def blobs(self) -> list[bytes]:
+        """Each message's data and headers, to look for a value in."""
+        return [data + json.dumps(headers).encode() for _, headers, data in self.messages]
+
+    def __enter__(self) -> Listener:
         self.thread.start()
         assert self.ready.wait(timeout=30)
         return self
@@ -438,10 +448,10 @@ def test_vaulted_values_travel_encrypted_and_the_site_decrypts_them(site_env: Si
     events: list[dict[str, Any]] = []
     pdd = site_env.root / "site-pdd-vault"
     pdd.mkdir()
-    with _Listener(site_env.controller) as listener:
+    with Listener(site_env.controller) as listener:
         result = dispatch.run_on_site(
             SITE, site_env.controller, private_data_dir=str(pdd), event_handler=_collect(events), **job
         )
     # without the site's vault password Ansible stops on the encrypted group_vars file
     assert result.status == "successful", [e.get("stdout") for e in events][-5:]
-    assert listener.messages and not any(canary.encode() in m for m in listener.messages)
+    assert listener.messages and not any(canary.encode() in m for m in listener.blobs())
